@@ -24,8 +24,17 @@ int err_prefix(struct err *e, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(prefix, sizeof(prefix), fmt, ap);
 	va_end(ap);
+	size_t n;
+
 	memcpy(old, e->msg, sizeof(old));
-	snprintf(e->msg, sizeof(e->msg), "%s: %s", prefix, old);
+	/* Truncation is acceptable: a message is one line for a person. */
+	n = strlen(prefix);
+	if (n > sizeof(e->msg) - 3)
+		n = sizeof(e->msg) - 3;
+	memcpy(e->msg, prefix, n);
+	memcpy(e->msg + n, ": ", 2);
+	snprintf(e->msg + n + 2, sizeof(e->msg) - n - 2, "%.*s",
+		 (int)(sizeof(e->msg) - n - 3), old);
 	return e->code;
 }
 

@@ -1,0 +1,37 @@
+/* Subcommands.  Each cmd_<name>() parses its own options (usage text and
+ * option table live together in its file), does its work and returns 0 or a
+ * negative SS_E* with the message recorded in ctx->err; main.c reports it. */
+#ifndef SS_CMD_CMD_H
+#define SS_CMD_CMD_H
+
+#include <stdio.h>
+
+#include "util/err.h"
+
+struct ctx {
+	struct err err;
+	const char *argv0;
+	/* Set by a command that already printed its usage for a usage error,
+	 * so main.c does not print it twice. */
+	int usage_shown;
+};
+
+struct cmd {
+	const char *name;
+	int (*fn)(int argc, char **argv, struct ctx *ctx);
+	const char *summary;
+	void (*usage)(FILE *out);
+};
+
+int cmd_dump(int argc, char **argv, struct ctx *ctx);
+int cmd_info(int argc, char **argv, struct ctx *ctx);
+void cmd_dump_usage(FILE *out);
+void cmd_info_usage(FILE *out);
+
+/* Parse a pid argument; SS_EUSAGE with a message when it is not one. */
+int parse_pid(const char *s, int *pid, struct err *e);
+/* Parse a positive integer option value. */
+int parse_uint_opt(const char *opt, const char *s, unsigned *out,
+		   unsigned max, struct err *e);
+
+#endif

@@ -1,0 +1,210 @@
+#include "cmd/live.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "target/mem_live.h"
+#include "target/ptrace.h"
+#include "util/xalloc.h"
+
+/* What the OS says about one thread, gathered before stopping it (a
+ * stopped thread's state would only say "traced"). */
+struct os_thread {
+	pid_t tid;
+	pid_t ns_tid;
+	char state;
+};
+
+struct os_threads {
+	struct os_thread *v;
+	size_t n;
+};
+
+int live_open(struct live *lv, pid_t pid, struct err *e)
+{
+	int rc;
+
+	memset(lv, 0, sizeof(*lv));
+	lv->pid = pid;
+	if (!procfs_pid_exists(pid))
+		return err_set(e, SS_EGONE, "no process with pid %d", (int)pid);
+	rc = procfs_read_maps(pid, &lv->maps, e);
+	if (!rc)
+		rc = mem_live_open(&lv->mem, pid, e);
+	if (!rc)
+		rc = py_proc_detect(&lv->py, pid, lv->mem, &lv->maps, e);
+	if (rc == SS_EFAULT && !procfs_pid_exists(pid))
+		rc = err_set(e, SS_EGONE, "process %d exited", (int)pid);
+	if (rc)
+		live_close(lv);
+	return rc;
+}
+
+void live_close(struct live *lv)
+{
+	if (lv->mem)
+		lv->mem->ops->release(lv->mem);
+	lv->mem = NULL;
+	maps_release(&lv->maps);
+}
+
+static int os_threads_read(pid_t pid, struct os_threads *ot, struct err *e)
+{
+	pid_t *tids = NULL;
+	size_t n = 0, i;
+	int rc = procfs_list_tids(pid, &tids, &n, e);
+
+	if (rc)
+		return rc;
+	ot->v = xcalloc(n ? n : 1, sizeof(*ot->v));
+	ot->n = n;
+	for (i = 0; i < n; i++) {
+		ot->v[i].tid = tids[i];
+		if (procfs_ns_tid(pid, tids[i], &ot->v[i].ns_tid))
+			ot->v[i].ns_tid = tids[i];
+		if (procfs_thread_state(pid, tids[i], &ot->v[i].state))
+			ot->v[i].state = '?';
+	}
+	free(tids);
+	return 0;
+}
+
+static const struct os_thread *by_ns_tid(const struct os_threads *ot,
+					 int64_t ns_tid)
+{
+	for (size_t i = 0; i < ot->n; i++)
+		if (ot->v[i].ns_tid == ns_tid)
+			return &ot->v[i];
+	return NULL;
+}
+
+/* Up to 3.7 a thread state only knows its pthread_t.  On glibc x86-64 that
+ * is the thread pointer, which ptrace reports as fs_base. */
+static void tids_from_fs_base(const struct stopset *s, struct dump *d,
+			      const struct os_threads *ot)
+{
+	for (size_t i = 0; i < d->nthreads; i++) {
+		struct thread_stack *t = &d->threads[i];
+
+		for (size_t k = 0; k < ot->n && t->ns_tid < 0; k++)
+			if (stopset_fs_base(s, ot->v[k].tid) == t->ident)
+				t->ns_tid = ot->v[k].ns_tid;
+	}
+}
+
+/* Without ptrace there is no fs_base: look for the thread's own tid inside
+ * glibc's struct pthread (the pthread_t points at it).  The offset is the
+ * same for every thread of a process; take the one that maps every thread
+ * state to a distinct live tid. */
+#define PTHREAD_SCAN 0x800
+static void tids_from_pthread_scan(struct live *lv, struct dump *d,
+				   const struct os_threads *ot)
+{
+	uint8_t *bufs;
+	size_t n = d->nthreads, off, i, k;
+
+	if (!n)
+		return;
+	bufs = xcalloc(n, PTHREAD_SCAN);
+	for (i = 0; i < n; i++)
+		if (memsrc_read(lv->mem, d->threads[i].ident,
+				bufs + i * PTHREAD_SCAN, PTHREAD_SCAN))
+			goto out;
+	for (off = 0; off + 4 <= PTHREAD_SCAN; off += 4) {
+		for (i = 0; i < n; i++) {
+			int32_t v;
+
+			memcpy(&v, bufs + i * PTHREAD_SCAN + off, 4);
+			if (v <= 0 || !by_ns_tid(ot, v))
+				break;
+			for (k = 0; k < i; k++)
+				if (!memcmp(bufs + k * PTHREAD_SCAN + off, &v, 4))
+					break;
+			if (k < i)
+				break;
+		}
+		if (i == n)
+			break;
+	}
+	for (i = 0; off + 4 <= PTHREAD_SCAN && i < n; i++) {
+		int32_t v;
+
+		memcpy(&v, bufs + i * PTHREAD_SCAN + off, 4);
+		d->threads[i].ns_tid = v;
+	}
+out:
+	free(bufs);
+}
+
+static void apply_os_facts(struct dump *d, const struct os_threads *ot)
+{
+	for (size_t i = 0; i < d->nthreads; i++) {
+		struct thread_stack *t = &d->threads[i];
+		const struct os_thread *o = t->ns_tid >= 0 ?
+			by_ns_tid(ot, t->ns_tid) : NULL;
+
+		if (!o)
+			continue;
+		t->tid = o->tid;
+		t->status = o->state == 'R' ? THREAD_RUNNING : THREAD_IDLE;
+	}
+}
+
+static int64_t elapsed_us(const struct timespec *a)
+{
+	struct timespec b;
+
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	return (int64_t)(b.tv_sec - a->tv_sec) * 1000000 +
+	       (b.tv_nsec - a->tv_nsec) / 1000;
+}
+
+static void fill_python_info(struct live *lv, struct dump *d)
+{
+	d->pid = lv->pid;
+	d->source = "live";
+	d->python.version = lv->py.version_str;
+	d->python.executable = lv->py.executable[0] ? lv->py.executable : NULL;
+	d->python.library = lv->py.library[0] ? lv->py.library : NULL;
+	d->python.debug = lv->py.layout.debug;
+	d->python.free_threaded = lv->py.layout.free_threaded;
+}
+
+int live_capture(struct live *lv, bool stop, const struct walk_opts *o,
+		 struct py_reader *r, struct dump *d, struct err *e)
+{
+	struct os_threads ot = { 0 };
+	struct stopset s;
+	struct timespec t0;
+	int rc;
+
+	memset(&s, 0, sizeof(s));
+	fill_python_info(lv, d);
+	d->pause_us = -1;
+	rc = os_threads_read(lv->pid, &ot, e);
+	if (rc)
+		goto out;
+	if (stop) {
+		rc = stopset_stop_all(&s, lv->pid, e);
+		if (rc)
+			goto out;
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+	}
+	rc = py_walk(r, o, d, e);
+	if (stop && !rc && lv->py.layout.tstate_native_thread_id == OFF_NONE)
+		tids_from_fs_base(&s, d, &ot);
+	if (stop) {
+		stopset_release(&s);
+		d->pause_us = elapsed_us(&t0);
+	}
+	if (!rc && !stop && lv->py.layout.tstate_native_thread_id == OFF_NONE)
+		tids_from_pthread_scan(lv, d, &ot);
+	if (rc && !procfs_pid_exists(lv->pid))
+		rc = err_set(e, SS_EGONE, "process %d exited during the dump",
+			     (int)lv->pid);
+	apply_os_facts(d, &ot);
+out:
+	free(ot.v);
+	return rc;
+}

@@ -1,0 +1,96 @@
+#include "out/writer.h"
+
+#include <inttypes.h>
+
+#include "util/strbuf.h"
+
+static void add_str_or_null(struct strbuf *sb, const char *s)
+{
+	if (s)
+		strbuf_add_json_str(sb, s);
+	else
+		strbuf_addstr(sb, "null");
+}
+
+static void add_python(struct strbuf *sb, const struct python_info *p)
+{
+	strbuf_addstr(sb, "\"python\": {\"version\": ");
+	add_str_or_null(sb, p->version);
+	strbuf_addstr(sb, ", \"executable\": ");
+	add_str_or_null(sb, p->executable);
+	strbuf_addstr(sb, ", \"library\": ");
+	add_str_or_null(sb, p->library);
+	strbuf_addf(sb, ", \"debug\": %s, \"free_threaded\": %s}",
+		    p->debug ? "true" : "false",
+		    p->free_threaded ? "true" : "false");
+}
+
+static void add_frame(struct strbuf *sb, const struct frame *f)
+{
+	strbuf_addstr(sb, "{\"kind\": \"python\", \"function\": ");
+	add_str_or_null(sb, f->function);
+	strbuf_addstr(sb, ", \"qualname\": ");
+	add_str_or_null(sb, f->qualname);
+	strbuf_addstr(sb, ", \"file\": ");
+	add_str_or_null(sb, f->file);
+	if (f->line >= 0)
+		strbuf_addf(sb, ", \"line\": %d}", f->line);
+	else
+		strbuf_addstr(sb, ", \"line\": null}");
+}
+
+static void add_int_or_null(struct strbuf *sb, int64_t v)
+{
+	if (v >= 0)
+		strbuf_addf(sb, "%" PRId64, v);
+	else
+		strbuf_addstr(sb, "null");
+}
+
+static void add_thread(struct strbuf *sb, const struct thread_stack *t)
+{
+	size_t k;
+
+	strbuf_addstr(sb, "{\"tid\": ");
+	add_int_or_null(sb, t->tid);
+	strbuf_addf(sb, ", \"ident\": %" PRIu64 ", \"name\": ", t->ident);
+	add_str_or_null(sb, t->name);
+	strbuf_addstr(sb, ", \"interpreter\": ");
+	add_int_or_null(sb, t->interp_id);
+	strbuf_addstr(sb, ", \"holds_gil\": ");
+	strbuf_addstr(sb, t->holds_gil < 0 ? "null" :
+			  t->holds_gil ? "true" : "false");
+	strbuf_addstr(sb, ", \"status\": ");
+	strbuf_addstr(sb, t->status == THREAD_RUNNING ? "\"running\"" :
+			  t->status == THREAD_IDLE ? "\"idle\"" : "null");
+	strbuf_addstr(sb, ", \"frames\": [");
+	for (k = 0; k < t->nframes; k++) {
+		if (k)
+			strbuf_addstr(sb, ", ");
+		add_frame(sb, &t->frames[k]);
+	}
+	strbuf_addstr(sb, "], \"error\": ");
+	add_str_or_null(sb, t->error);
+	strbuf_addch(sb, '}');
+}
+
+void out_json_dump(FILE *out, const struct dump *d)
+{
+	struct strbuf sb = STRBUF_INIT;
+	size_t i;
+
+	strbuf_addf(&sb, "{\"schema\": \"snakescope.dump/1\", \"pid\": %d, "
+		    "\"source\": ", d->pid);
+	add_str_or_null(&sb, d->source);
+	strbuf_addstr(&sb, ", ");
+	add_python(&sb, &d->python);
+	strbuf_addstr(&sb, ", \"threads\": [");
+	for (i = 0; i < d->nthreads; i++) {
+		if (i)
+			strbuf_addstr(&sb, ",\n  ");
+		add_thread(&sb, &d->threads[i]);
+	}
+	strbuf_addstr(&sb, "]}\n");
+	fwrite(sb.buf, 1, sb.len, out);
+	strbuf_release(&sb);
+}

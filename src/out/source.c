@@ -1,0 +1,119 @@
+#include "out/source.h"
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "util/xalloc.h"
+
+/* Larger files are not source a person reads line by line. */
+#define SOURCE_MAX (16u << 20)
+
+struct source_file {
+	char *path;
+	char *data;               /* NULL when unreadable */
+	size_t len;
+};
+
+void source_cache_init(struct source_cache *c, pid_t pid, const char *sysroot)
+{
+	memset(c, 0, sizeof(*c));
+	c->pid = pid;
+	c->sysroot = sysroot;
+}
+
+static char *load(const char *path, size_t *len)
+{
+	struct stat st;
+	char *data = NULL;
+	ssize_t got;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+
+	if (fd < 0)
+		return NULL;
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+	    st.st_size <= SOURCE_MAX) {
+		data = xmalloc((size_t)st.st_size + 1);
+		got = pread(fd, data, (size_t)st.st_size, 0);
+		if (got < 0) {
+			free(data);
+			data = NULL;
+		} else {
+			*len = (size_t)got;
+		}
+	}
+	close(fd);
+	return data;
+}
+
+static struct source_file *lookup(struct source_cache *c, const char *path)
+{
+	char full[8192];
+	struct source_file *f;
+	size_t i;
+
+	for (i = 0; i < c->n; i++)
+		if (strcmp(c->files[i].path, path) == 0)
+			return &c->files[i];
+	XGROW(c->files, c->cap, c->n + 1);
+	f = &c->files[c->n++];
+	f->path = xstrdup(path);
+	f->len = 0;
+	if (path[0] == '<')          /* "<string>", "<frozen ...>" */
+		f->data = NULL;
+	else if (c->pid)
+		snprintf(full, sizeof(full), "/proc/%d/%s%s", (int)c->pid,
+			 path[0] == '/' ? "root" : "cwd/", path);
+	else
+		snprintf(full, sizeof(full), "%s%s",
+			 path[0] == '/' && c->sysroot ? c->sysroot : "", path);
+	if (path[0] != '<')
+		f->data = load(full, &f->len);
+	return f;
+}
+
+const char *source_line(struct source_cache *c, const char *path, int line,
+			size_t *len)
+{
+	struct source_file *f;
+	const char *p, *end, *nl;
+	int n;
+
+	if (!path || line < 1)
+		return NULL;
+	f = lookup(c, path);
+	if (!f->data)
+		return NULL;
+	p = f->data;
+	end = f->data + f->len;
+	for (n = 1; n < line; n++) {
+		nl = memchr(p, '\n', (size_t)(end - p));
+		if (!nl)
+			return NULL;
+		p = nl + 1;
+	}
+	while (p < end && (*p == ' ' || *p == '\t' || *p == '\f'))
+		p++;
+	nl = memchr(p, '\n', (size_t)(end - p));
+	if (!nl)
+		nl = end;
+	while (nl > p && (nl[-1] == '\r' || nl[-1] == ' '))
+		nl--;
+	if (nl == p && p == end)
+		return NULL;
+	*len = (size_t)(nl - p);
+	return p;
+}
+
+void source_cache_release(struct source_cache *c)
+{
+	for (size_t i = 0; i < c->n; i++) {
+		free(c->files[i].path);
+		free(c->files[i].data);
+	}
+	free(c->files);
+	memset(c, 0, sizeof(*c));
+}

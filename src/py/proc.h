@@ -1,0 +1,48 @@
+/* struct py_proc: one Python process as found from the outside, and the
+ * facts every reader needs: layout, where the runtime state lives, build
+ * traits.  Filled by py_proc_detect() from the target alone: its mappings,
+ * the ELF symbols of its python binary or libpython, and its memory. */
+#ifndef SS_PY_PROC_H
+#define SS_PY_PROC_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "py/layout.h"
+#include "target/memsrc.h"
+#include "target/procfs.h"
+#include "util/err.h"
+
+struct py_proc {
+	pid_t pid;
+	struct memsrc *mem;            /* not owned */
+	struct py_layout layout;
+	char version_str[32];          /* "3.12.1", "3.15.0a2" */
+	char executable[PATH_MAX];     /* as the target sees it */
+	char library[PATH_MAX];        /* libpython as the target sees it; "" when static */
+	bool pie;                      /* the ELF holding the interpreter is position independent */
+	uint64_t runtime;              /* &_PyRuntime (3.7+), else 0 */
+	uint64_t interp_head;          /* &interp_head (2.7, 3.6) */
+	uint64_t tstate_current;       /* &_PyThreadState_Current (2.7, 3.6) */
+	uint64_t finalizing;           /* &_Py_Finalizing (3.6) */
+	uint64_t code_type;            /* &PyCode_Type, 0 if unknown */
+	char located[256];             /* how the runtime state was found */
+	char layout_source[256];       /* "_Py_DebugOffsets" or the table row */
+};
+
+/* Find the interpreter in process pid.  maps are the target's mappings.
+ * SS_ENOTPY when there is none, SS_EVERSION for an unsupported version,
+ * SS_ENOTREADY when it is not initialised or is finalising. */
+int py_proc_detect(struct py_proc *p, pid_t pid, struct memsrc *mem,
+		   const struct maps *maps, struct err *e);
+
+/* Address of the first PyInterpreterState, or 0 when there is none. */
+int py_proc_first_interp(const struct py_proc *p, uint64_t *interp,
+			 struct err *e);
+
+/* Read a pointer-sized value from the target. */
+int py_read_ptr(const struct py_proc *p, uint64_t addr, uint64_t *out);
+
+#endif

@@ -1,0 +1,373 @@
+/* Interpreters -> thread states -> frames.  Every chain in target memory is
+ * bounded and checked for cycles: a torn or corrupt chain ends the walk of
+ * that thread with a reason, never a crash or a hang. */
+#include "py/walk.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/xalloc.h"
+
+/* _PyInterpreterFrame.owner values that are not Python frames (3.12+):
+ * FRAME_OWNED_BY_CSTACK (3) and, from 3.14, FRAME_OWNED_BY_INTERPRETER (4). */
+#define FRAME_OWNER_FIRST_NON_PYTHON 3
+
+/* The largest struct prefix read in one go. */
+#define STRUCT_BUF 4096
+
+struct walk {
+	struct py_reader *r;
+	const struct py_layout *l;
+	const struct walk_opts *o;
+	struct addrmap seen;      /* frame addresses of the current thread */
+};
+
+static uint64_t get_ptr(const uint8_t *buf, int32_t off)
+{
+	uint64_t v = 0;
+
+	if (off != OFF_NONE)
+		memcpy(&v, buf + off, sizeof(v));
+	return v;
+}
+
+static int32_t get_i32(const uint8_t *buf, int32_t off)
+{
+	int32_t v = 0;
+
+	if (off != OFF_NONE)
+		memcpy(&v, buf + off, sizeof(v));
+	return v;
+}
+
+static size_t span(const int32_t *offs, size_t n)
+{
+	int32_t m = 0;
+
+	for (size_t i = 0; i < n; i++)
+		if (offs[i] > m)
+			m = offs[i];
+	return (size_t)m + 8;
+}
+
+static int read_struct(struct walk *w, uint64_t addr, uint8_t *buf,
+		       size_t size)
+{
+	if (size > STRUCT_BUF)
+		return SS_ECORRUPT;
+	return memsrc_read(w->r->p->mem, addr, buf, size);
+}
+
+/* Add the Python frame for code object `code` at bytecode byte offset
+ * `offset` (negative: not started yet, reported at its first line). */
+static int add_frame(struct walk *w, struct thread_stack *t, uint64_t code,
+		     long offset, struct err *e)
+{
+	const struct code_info *ci;
+	struct frame *f;
+	int rc = py_reader_code(w->r, code, &ci, e);
+
+	if (rc)
+		return rc;
+	f = thread_add_frame(t);
+	f->kind = FRAME_PYTHON;
+	f->function = ci->name;
+	f->qualname = ci->qualname;
+	f->file = ci->filename;
+	f->line = offset < 0 ? ci->firstlineno :
+		  py_code_line(w->r, ci, (int)offset);
+	return 0;
+}
+
+static bool first_visit(struct walk *w, struct thread_stack *t, uint64_t addr)
+{
+	if (addrmap_has(&w->seen, addr)) {
+		thread_set_error(t, "frame chain loops back to 0x%llx",
+				 (unsigned long long)addr);
+		return false;
+	}
+	addrmap_put(&w->seen, addr, (void *)1);
+	return true;
+}
+
+static bool frame_limit_reached(struct walk *w, struct thread_stack *t)
+{
+	if (t->nframes < w->o->max_frames)
+		return false;
+	thread_set_error(t, "stack truncated at %u frames (--max-frames)",
+			 w->o->max_frames);
+	return true;
+}
+
+/* <= 3.10: PyFrameObject.f_back chain. */
+static void walk_frame_objects(struct walk *w, struct thread_stack *t,
+			       uint64_t frame)
+{
+	const struct py_layout *l = w->l;
+	const int32_t offs[] = { l->frame_f_back, l->frame_f_code,
+				 l->frame_f_lasti };
+	size_t size = span(offs, 3);
+	bool wordcode_units = PY_MAJOR(l->version) == 3 &&
+			      PY_MINOR(l->version) == 10;
+	uint8_t buf[STRUCT_BUF];
+	struct err e = { 0 };
+
+	while (frame && !frame_limit_reached(w, t) && first_visit(w, t, frame)) {
+		long lasti;
+		int rc = read_struct(w, frame, buf, size);
+
+		if (rc) {
+			thread_set_error(t, "stack truncated: cannot read frame "
+					 "at 0x%llx", (unsigned long long)frame);
+			return;
+		}
+		lasti = get_i32(buf, l->frame_f_lasti);
+		/* 3.10 counts f_lasti in 2-byte code units. */
+		if (wordcode_units && lasti >= 0)
+			lasti *= 2;
+		if (add_frame(w, t, get_ptr(buf, l->frame_f_code), lasti, &e)) {
+			thread_set_error(t, "stack truncated: %s", e.msg);
+			return;
+		}
+		frame = get_ptr(buf, l->frame_f_back);
+	}
+}
+
+static bool is_code_object(struct walk *w, uint64_t obj)
+{
+	uint64_t type;
+
+	if (!w->r->p->code_type)
+		return true;
+	if (py_read_ptr(w->r->p, obj + (uint64_t)w->l->object_ob_type, &type))
+		return false;
+	return type == w->r->p->code_type;
+}
+
+/* 3.11+: _PyInterpreterFrame.previous chain.  Frames owned by the C stack
+ * (entry shims, 3.12+) are not Python frames; 3.13+ keeps non-code
+ * executables there too. */
+static void walk_interp_frames(struct walk *w, struct thread_stack *t,
+			       uint64_t frame)
+{
+	const struct py_layout *l = w->l;
+	const int32_t offs[] = { l->iframe_previous, l->iframe_code,
+				 l->iframe_instr, l->iframe_owner };
+	size_t size = span(offs, 4);
+	bool tagged = PY_MINOR(l->version) >= 14;
+	bool has_cstack_owner = PY_MINOR(l->version) >= 12;
+	uint8_t buf[STRUCT_BUF];
+	struct err e = { 0 };
+
+	while (frame && !frame_limit_reached(w, t) && first_visit(w, t, frame)) {
+		uint64_t code, instr;
+		const struct code_info *ci;
+		uint8_t owner;
+		int rc = read_struct(w, frame, buf, size);
+
+		if (rc) {
+			thread_set_error(t, "stack truncated: cannot read frame "
+					 "at 0x%llx", (unsigned long long)frame);
+			return;
+		}
+		code = get_ptr(buf, l->iframe_code);
+		/* 3.14+ stores f_executable as a _PyStackRef whose low bits
+		 * are tags; objects are at least 8-byte aligned. */
+		if (tagged)
+			code &= ~(uint64_t)7;
+		owner = buf[l->iframe_owner];
+		instr = get_ptr(buf, l->iframe_instr);
+		frame = get_ptr(buf, l->iframe_previous);
+		if (has_cstack_owner && owner >= FRAME_OWNER_FIRST_NON_PYTHON)
+			continue;
+		if (!code || !is_code_object(w, code))
+			continue;
+		rc = py_reader_code(w->r, code, &ci, &e);
+		if (rc) {
+			thread_set_error(t, "stack truncated: %s", e.msg);
+			return;
+		}
+		if (add_frame(w, t, code, (long)(instr - ci->code_start), &e)) {
+			thread_set_error(t, "stack truncated: %s", e.msg);
+			return;
+		}
+	}
+}
+
+static uint64_t current_iframe(struct walk *w, const uint8_t *tstate)
+{
+	const struct py_layout *l = w->l;
+	uint64_t cframe, frame = 0;
+
+	if (l->tstate_current_frame != OFF_NONE)
+		return get_ptr(tstate, l->tstate_current_frame);
+	cframe = get_ptr(tstate, l->tstate_cframe);
+	if (cframe && py_read_ptr(w->r->p, cframe +
+				  (uint64_t)l->cframe_current_frame, &frame))
+		return 0;
+	return frame;
+}
+
+static void walk_thread_frames(struct walk *w, struct thread_stack *t,
+			       const uint8_t *tstate)
+{
+	addrmap_clear(&w->seen);
+	if (py_layout_frame_model(w->l) == PY_FRAMES_OBJECT)
+		walk_frame_objects(w, t, get_ptr(tstate, w->l->tstate_frame));
+	else
+		walk_interp_frames(w, t, current_iframe(w, tstate));
+}
+
+/* The thread state holding the GIL, or 0 if none (or unknown). */
+static uint64_t gil_holder(struct walk *w, uint64_t interp)
+{
+	const struct py_proc *p = w->r->p;
+	const struct py_layout *l = w->l;
+	uint64_t holder = 0, gil;
+	int32_t locked = 0;
+
+	if (l->free_threaded)
+		return 0;
+	if (!p->runtime) {
+		if (p->tstate_current)
+			py_read_ptr(p, p->tstate_current, &holder);
+		return holder;
+	}
+	if (l->runtime_tstate_current != OFF_NONE) {
+		py_read_ptr(p, p->runtime + (uint64_t)l->runtime_tstate_current,
+			    &holder);
+		return holder;
+	}
+	if (l->interp_gil == OFF_NONE ||
+	    py_read_ptr(p, interp + (uint64_t)l->interp_gil, &gil))
+		return 0;
+	if (!gil || l->gil_locked == OFF_NONE || l->gil_last_holder == OFF_NONE)
+		return 0;
+	if (memsrc_read(p->mem, gil + (uint64_t)l->gil_locked, &locked,
+			sizeof(locked)) || !locked)
+		return 0;
+	py_read_ptr(p, gil + (uint64_t)l->gil_last_holder, &holder);
+	return holder;
+}
+
+static size_t tstate_span(const struct py_layout *l)
+{
+	const int32_t offs[] = {
+		l->tstate_next, l->tstate_interp, l->tstate_frame,
+		l->tstate_cframe, l->tstate_current_frame,
+		l->tstate_thread_id, l->tstate_native_thread_id,
+	};
+
+	return span(offs, sizeof(offs) / sizeof(offs[0]));
+}
+
+static void reverse_threads(struct dump *d, size_t from)
+{
+	size_t i = from, j = d->nthreads;
+
+	while (j > i + 1) {
+		struct thread_stack tmp = d->threads[i];
+
+		d->threads[i++] = d->threads[--j];
+		d->threads[j] = tmp;
+	}
+}
+
+static int walk_interp(struct walk *w, uint64_t interp, const uint8_t *ibuf,
+		       int64_t fallback_id, struct dump *d, struct err *e)
+{
+	const struct py_layout *l = w->l;
+	uint64_t holder = gil_holder(w, interp);
+	uint64_t ts = get_ptr(ibuf, l->interp_tstate_head);
+	size_t size = tstate_span(l), first = d->nthreads;
+	int64_t id = fallback_id;
+	struct addrmap seen = { 0 };
+	uint8_t buf[STRUCT_BUF];
+	unsigned n = 0;
+	int rc = 0;
+
+	if (l->interp_id != OFF_NONE)
+		memcpy(&id, ibuf + l->interp_id, sizeof(id));
+	for (; ts && n < w->o->max_threads; n++) {
+		struct thread_stack *t;
+
+		if (addrmap_has(&seen, ts)) {
+			rc = err_set(e, SS_ECORRUPT, "thread list of "
+				     "interpreter 0x%llx loops",
+				     (unsigned long long)interp);
+			break;
+		}
+		addrmap_put(&seen, ts, (void *)1);
+		rc = read_struct(w, ts, buf, size);
+		if (rc) {
+			rc = err_set(e, rc, "cannot read thread state 0x%llx",
+				     (unsigned long long)ts);
+			break;
+		}
+		t = dump_add_thread(d);
+		t->tstate = ts;
+		t->ident = get_ptr(buf, l->tstate_thread_id);
+		if (l->tstate_native_thread_id != OFF_NONE)
+			t->ns_tid = get_i32(buf, l->tstate_native_thread_id);
+		t->interp_id = id;
+		t->holds_gil = l->free_threaded ? -1 : holder == ts;
+		walk_thread_frames(w, t, buf);
+		ts = get_ptr(buf, l->tstate_next);
+	}
+	addrmap_release(&seen);
+	reverse_threads(d, first);
+	return rc;
+}
+
+static size_t interp_span(const struct py_layout *l)
+{
+	const int32_t offs[] = { l->interp_next, l->interp_id,
+				 l->interp_tstate_head };
+
+	return span(offs, 3);
+}
+
+int py_walk(struct py_reader *r, const struct walk_opts *o, struct dump *d,
+	    struct err *e)
+{
+	struct walk w = { .r = r, .l = &r->p->layout, .o = o };
+	uint64_t interps[WALK_DEFAULT_MAX_INTERPS];
+	size_t n = 0, total, max = o->max_interps;
+	uint8_t buf[STRUCT_BUF];
+	uint64_t interp;
+	int rc;
+
+	if (max > WALK_DEFAULT_MAX_INTERPS)
+		max = WALK_DEFAULT_MAX_INTERPS;
+	rc = py_proc_first_interp(r->p, &interp, e);
+	if (rc)
+		return rc;
+	/* The list is newest first; collect it to report the main
+	 * interpreter first. */
+	while (interp && n < max) {
+		for (size_t k = 0; k < n; k++)
+			if (interps[k] == interp)
+				return err_set(e, SS_ECORRUPT,
+					       "interpreter list loops");
+		interps[n++] = interp;
+		rc = py_read_ptr(r->p, interp + (uint64_t)w.l->interp_next,
+				 &interp);
+		if (rc)
+			return err_set(e, rc, "cannot read interpreter 0x%llx",
+				       (unsigned long long)interps[n - 1]);
+	}
+	rc = 0;
+	total = n;
+	while (n-- > 0 && !rc) {
+		rc = read_struct(&w, interps[n], buf, interp_span(w.l));
+		if (rc) {
+			rc = err_set(e, rc, "cannot read interpreter 0x%llx",
+				     (unsigned long long)interps[n]);
+			break;
+		}
+		rc = walk_interp(&w, interps[n], buf,
+				 (int64_t)(total - 1 - n), d, e);
+	}
+	addrmap_release(&w.seen);
+	return rc;
+}

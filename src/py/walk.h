@@ -1,0 +1,27 @@
+/* Walking every interpreter, thread state and frame of a process into the
+ * neutral struct dump. */
+#ifndef SS_PY_WALK_H
+#define SS_PY_WALK_H
+
+#include "py/reader.h"
+#include "stack/sample.h"
+
+struct walk_opts {
+	unsigned max_frames;      /* per thread */
+	unsigned max_threads;     /* per interpreter */
+	unsigned max_interps;
+};
+
+#define WALK_DEFAULT_MAX_FRAMES 10000
+#define WALK_DEFAULT_MAX_THREADS 10000
+#define WALK_DEFAULT_MAX_INTERPS 256
+
+/* Append one struct thread_stack per thread state to d, main interpreter
+ * first and, within an interpreter, oldest thread first.  Fills ident,
+ * ns_tid (3.8+: native_thread_id), interp_id, holds_gil, tstate and frames;
+ * a thread whose stack cannot be read completely keeps what was read and
+ * gets an error.  Fails only when the interpreter list itself is unreadable. */
+int py_walk(struct py_reader *r, const struct walk_opts *o, struct dump *d,
+	    struct err *e);
+
+#endif

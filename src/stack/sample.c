@@ -1,0 +1,57 @@
+#include "stack/sample.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/xalloc.h"
+
+struct thread_stack *dump_add_thread(struct dump *d)
+{
+	struct thread_stack *t;
+
+	XGROW(d->threads, d->cap, d->nthreads + 1);
+	t = &d->threads[d->nthreads++];
+	memset(t, 0, sizeof(*t));
+	t->tid = t->ns_tid = t->interp_id = -1;
+	t->holds_gil = -1;
+	return t;
+}
+
+struct frame *thread_add_frame(struct thread_stack *t)
+{
+	struct frame *f;
+
+	XGROW(t->frames, t->cap, t->nframes + 1);
+	f = &t->frames[t->nframes++];
+	memset(f, 0, sizeof(*f));
+	f->line = -1;
+	return f;
+}
+
+void thread_set_error(struct thread_stack *t, const char *fmt, ...)
+{
+	char buf[512];
+	va_list ap;
+
+	if (t->error)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	t->error = xstrdup(buf);
+}
+
+void dump_release(struct dump *d)
+{
+	size_t i;
+
+	for (i = 0; i < d->nthreads; i++) {
+		free(d->threads[i].frames);
+		free(d->threads[i].error);
+	}
+	free(d->threads);
+	d->threads = NULL;
+	d->nthreads = d->cap = 0;
+}

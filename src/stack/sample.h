@@ -1,0 +1,69 @@
+/* The neutral result of reading a process: threads and their frames.
+ * Decoders fill it; writers (text, JSON, ...) read it and never touch the
+ * target.  Strings are owned by the dump (or by caches that outlive it). */
+#ifndef SS_STACK_SAMPLE_H
+#define SS_STACK_SAMPLE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum frame_kind {
+	FRAME_PYTHON,
+	FRAME_NATIVE,
+};
+
+struct frame {
+	enum frame_kind kind;
+	const char *function;     /* co_name */
+	const char *qualname;     /* co_qualname (3.11+), else NULL */
+	const char *file;         /* co_filename as the target sees it */
+	int line;                 /* -1 when unknown */
+};
+
+enum thread_status {
+	THREAD_UNKNOWN,
+	THREAD_RUNNING,           /* on a CPU or runnable */
+	THREAD_IDLE,              /* sleeping or blocked */
+};
+
+struct thread_stack {
+	int64_t tid;              /* in snakescope's pid namespace; -1 unknown */
+	int64_t ns_tid;           /* as the target sees it; -1 unknown */
+	uint64_t ident;           /* threading.get_ident() */
+	uint64_t tstate;          /* PyThreadState address */
+	const char *name;         /* thread name, NULL unknown */
+	int64_t interp_id;        /* interpreter id, -1 unknown */
+	int holds_gil;            /* 1, 0, -1 unknown */
+	enum thread_status status;
+	struct frame *frames;     /* innermost first */
+	size_t nframes, cap;
+	/* Why the stack is partial (torn read, cycle, limit), or NULL. */
+	char *error;
+};
+
+struct python_info {
+	const char *version;
+	const char *executable;
+	const char *library;      /* NULL when static */
+	bool debug;
+	bool free_threaded;
+};
+
+struct dump {
+	int pid;
+	const char *source;       /* "live", "core" */
+	struct python_info python;
+	struct thread_stack *threads;
+	size_t nthreads, cap;
+	/* Microseconds the target was held stopped; -1 when not stopped. */
+	int64_t pause_us;
+};
+
+struct thread_stack *dump_add_thread(struct dump *d);
+struct frame *thread_add_frame(struct thread_stack *t);
+void thread_set_error(struct thread_stack *t, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void dump_release(struct dump *d);
+
+#endif
