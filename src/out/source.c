@@ -79,7 +79,8 @@ const char *source_line(struct source_cache *c, const char *path, int line,
 			size_t *len)
 {
 	struct source_file *f;
-	const char *p, *end, *nl;
+	size_t pos = 0, end, stop;
+	const char *nl;
 	int n;
 
 	if (!path || line < 1)
@@ -87,25 +88,25 @@ const char *source_line(struct source_cache *c, const char *path, int line,
 	f = lookup(c, path);
 	if (!f->data)
 		return NULL;
-	p = f->data;
-	end = f->data + f->len;
 	for (n = 1; n < line; n++) {
-		nl = memchr(p, '\n', (size_t)(end - p));
+		nl = memchr(f->data + pos, '\n', f->len - pos);
 		if (!nl)
 			return NULL;
-		p = nl + 1;
+		pos = (size_t)(nl - f->data) + 1;
 	}
-	while (p < end && (*p == ' ' || *p == '\t' || *p == '\f'))
-		p++;
-	nl = memchr(p, '\n', (size_t)(end - p));
-	if (!nl)
-		nl = end;
-	while (nl > p && (nl[-1] == '\r' || nl[-1] == ' '))
-		nl--;
-	if (nl == p && p == end)
+	while (pos < f->len && (f->data[pos] == ' ' || f->data[pos] == '\t' ||
+				f->data[pos] == '\f'))
+		pos++;
+	if (pos >= f->len)
 		return NULL;
-	*len = (size_t)(nl - p);
-	return p;
+	nl = memchr(f->data + pos, '\n', f->len - pos);
+	end = nl ? (size_t)(nl - f->data) : f->len;
+	stop = end;
+	while (stop > pos && (f->data[stop - 1] == '\r' ||
+			      f->data[stop - 1] == ' '))
+		stop--;
+	*len = stop - pos;
+	return f->data + pos;
 }
 
 void source_cache_release(struct source_cache *c)

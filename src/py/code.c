@@ -120,6 +120,10 @@ int py_reader_code(struct py_reader *r, uint64_t addr,
 int py_code_line(const struct py_reader *r, const struct code_info *ci,
 		 int offset)
 {
+	/* 2.7's lnotab line deltas are unsigned, 3.6-3.9's signed. */
+	if (PY_MAJOR(r->p->layout.version) == 2)
+		return linetable_addr2line_py27(ci->linetable, ci->linetable_len,
+						ci->firstlineno, offset);
 	return linetable_addr2line(py_layout_linetable_kind(&r->p->layout),
 				   ci->linetable, ci->linetable_len,
 				   ci->firstlineno, offset);

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "elf/elffile.h"
 #include "py/layout_debugoffsets.h"
@@ -20,6 +21,8 @@ enum sym_index {
 	SYM_NEGATIVE_REFCOUNT,
 	SYM_REF_TOTAL,
 	SYM_FINALIZING,
+	SYM_VERSION_BUF0,
+	SYM_VERSION_BUF1,
 	SYM_COUNT,
 };
 
@@ -32,6 +35,10 @@ static const char *const sym_names[SYM_COUNT] = {
 	[SYM_NEGATIVE_REFCOUNT] = "_Py_NegativeRefcount",
 	[SYM_REF_TOTAL] = "_Py_RefTotal",
 	[SYM_FINALIZING] = "_Py_Finalizing",
+	/* Py_GetVersion()'s static buffer, filled during start-up with
+	 * sys.version; optimising builds may keep no PY_VERSION literal. */
+	[SYM_VERSION_BUF0] = "version.0",
+	[SYM_VERSION_BUF1] = "version.1",
 };
 
 /* detect_in(): this file holds no interpreter, try the next one. */
@@ -108,14 +115,37 @@ static size_t collect_candidates(pid_t pid, const struct maps *maps,
 	return n;
 }
 
+/* The kernel prints mapping and exe paths relative to *our* root: for a
+ * chrooted target they carry the chroot's prefix, which /proc/PID/root
+ * already supplies.  Strip it to get the path the target itself sees. */
+static const char *target_view(pid_t pid, const char *path)
+{
+	char link[32], root[PATH_MAX];
+	ssize_t n;
+	size_t len;
+
+	snprintf(link, sizeof(link), "/proc/%d/root", (int)pid);
+	n = readlink(link, root, sizeof(root) - 1);
+	if (n <= 1)
+		return path;
+	root[n] = '\0';
+	len = (size_t)n;
+	if (strncmp(path, root, len) == 0 && path[len] == '/')
+		return path + len;
+	return path;
+}
+
 static int open_candidate(pid_t pid, const struct candidate *c,
 			  struct elf_file *f, struct err *e)
 {
 	char path[PATH_MAX + 64];
 	struct err ignored;
 
-	if (procfs_root_path(pid, c->path, path, sizeof(path)) == 0 &&
+	if (procfs_root_path(pid, target_view(pid, c->path), path,
+			     sizeof(path)) == 0 &&
 	    elf_file_open(f, path, c->path, &ignored) == 0)
+		return 0;
+	if (elf_file_open(f, c->path, c->path, &ignored) == 0)
 		return 0;
 	/* Replaced or deleted on disk, or a mount we cannot see: the
 	 * kernel still holds the mapped file. */
@@ -191,13 +221,25 @@ static uint32_t find_version(struct py_proc *p, struct elf_file *f,
 	    plausible_version(v))
 		return v;
 	version_prefix_from_name(path, prefix, sizeof(prefix));
+	for (int i = SYM_VERSION_BUF0; i <= SYM_VERSION_BUF1; i++) {
+		if (!sym[i] || memsrc_read(p->mem, sym[i], str, sizeof(str)))
+			continue;
+		str[sizeof(str) - 1] = '\0';
+		v = parse_version_string(str);
+		if (plausible_version(v) &&
+		    (!*prefix || !strncmp(str, prefix, strlen(prefix))))
+			return v;
+	}
 	if (elf_find_version_string(f, prefix, str, sizeof(str)) == 0 ||
 	    (*prefix && elf_find_version_string(f, "", str, sizeof(str)) == 0)) {
 		v = parse_version_string(str);
 		if (plausible_version(v))
 			return v;
 	}
-	return 0;
+	/* Last resort: the minor version from the file name; the micro
+	 * release stays unknown (0) and the nearest table row is used. */
+	v = parse_version_string(strcat(prefix, "0"));
+	return plausible_version(v) ? v : 0;
 }
 
 static int choose_layout(struct py_proc *p, uint32_t version, bool debug,
@@ -356,7 +398,8 @@ static int detect_in(struct py_proc *p, const struct candidate *c,
 	if (rc)
 		return rc;
 	if (is_libpython(c->path))
-		snprintf(p->library, sizeof(p->library), "%s", c->path);
+		snprintf(p->library, sizeof(p->library), "%s",
+			 target_view(p->pid, c->path));
 	return check_ready(p, e);
 }
 
@@ -371,7 +414,10 @@ int py_proc_detect(struct py_proc *p, pid_t pid, struct memsrc *mem,
 	memset(p, 0, sizeof(*p));
 	p->pid = pid;
 	p->mem = mem;
-	if (procfs_exe(pid, p->executable, sizeof(p->executable)) != 0)
+	if (procfs_exe(pid, p->executable, sizeof(p->executable)) == 0)
+		memmove(p->executable, target_view(pid, p->executable),
+			strlen(target_view(pid, p->executable)) + 1);
+	else
 		p->executable[0] = '\0';
 	n = collect_candidates(pid, maps, c, 8);
 	for (i = 0; i < n; i++) {

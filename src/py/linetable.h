@@ -4,11 +4,11 @@
  *
  *   PY_LT_LNOTAB (2.7, 3.6-3.9), co_lnotab: (addr delta, line delta) byte
  *	pairs, both relative to the previous pair, starting from (0,
- *	co_firstlineno).  Walk the pairs adding the addr delta; stop at the first
- *	pair whose address is > offset, otherwise add its line delta.  3.6-3.9
- *	line deltas are signed bytes, 2.7's are unsigned (the enum has one
- *	value for both: linetable_addr2line() reads PY_LT_LNOTAB as 3.6-3.9,
- *	use linetable_addr2line_py27() for 2.7).  Never "no line".
+ *	co_firstlineno).  Walk the pairs adding the addr delta; stop at the
+ *	first pair whose address is > offset, else add its line delta.
+ *	3.6-3.9 line deltas are signed bytes, 2.7's are unsigned (the enum has
+ *	one value for both: linetable_addr2line() reads PY_LT_LNOTAB as
+ *	3.6-3.9, use linetable_addr2line_py27() for 2.7).  Never "no line".
  *
  *   PY_LT_LINETABLE (3.10), co_linetable: (addr delta, signed line delta)
  *	pairs, each describing the range [start, start + addr delta) of the

@@ -273,12 +273,13 @@ static void reverse_threads(struct dump *d, size_t from)
 	}
 }
 
-static int walk_interp(struct walk *w, uint64_t interp, const uint8_t *ibuf,
-		       int64_t fallback_id, struct dump *d, struct err *e)
+/* PyInterpreterState is kilobytes long and its fields of interest are far
+ * apart (3.13: next at 7264), so they are read one by one. */
+static int walk_interp(struct walk *w, uint64_t interp, int64_t fallback_id,
+		       struct dump *d, struct err *e)
 {
 	const struct py_layout *l = w->l;
-	uint64_t holder = gil_holder(w, interp);
-	uint64_t ts = get_ptr(ibuf, l->interp_tstate_head);
+	uint64_t holder = gil_holder(w, interp), ts;
 	size_t size = tstate_span(l), first = d->nthreads;
 	int64_t id = fallback_id;
 	struct addrmap seen = { 0 };
@@ -286,8 +287,13 @@ static int walk_interp(struct walk *w, uint64_t interp, const uint8_t *ibuf,
 	unsigned n = 0;
 	int rc = 0;
 
-	if (l->interp_id != OFF_NONE)
-		memcpy(&id, ibuf + l->interp_id, sizeof(id));
+	rc = py_read_ptr(w->r->p, interp + (uint64_t)l->interp_tstate_head, &ts);
+	if (!rc && l->interp_id != OFF_NONE)
+		rc = memsrc_read(w->r->p->mem, interp + (uint64_t)l->interp_id,
+				 &id, sizeof(id));
+	if (rc)
+		return err_set(e, rc, "cannot read interpreter 0x%llx",
+			       (unsigned long long)interp);
 	for (; ts && n < w->o->max_threads; n++) {
 		struct thread_stack *t;
 
@@ -319,21 +325,12 @@ static int walk_interp(struct walk *w, uint64_t interp, const uint8_t *ibuf,
 	return rc;
 }
 
-static size_t interp_span(const struct py_layout *l)
-{
-	const int32_t offs[] = { l->interp_next, l->interp_id,
-				 l->interp_tstate_head };
-
-	return span(offs, 3);
-}
-
 int py_walk(struct py_reader *r, const struct walk_opts *o, struct dump *d,
 	    struct err *e)
 {
 	struct walk w = { .r = r, .l = &r->p->layout, .o = o };
 	uint64_t interps[WALK_DEFAULT_MAX_INTERPS];
 	size_t n = 0, total, max = o->max_interps;
-	uint8_t buf[STRUCT_BUF];
 	uint64_t interp;
 	int rc;
 
@@ -358,16 +355,8 @@ int py_walk(struct py_reader *r, const struct walk_opts *o, struct dump *d,
 	}
 	rc = 0;
 	total = n;
-	while (n-- > 0 && !rc) {
-		rc = read_struct(&w, interps[n], buf, interp_span(w.l));
-		if (rc) {
-			rc = err_set(e, rc, "cannot read interpreter 0x%llx",
-				     (unsigned long long)interps[n]);
-			break;
-		}
-		rc = walk_interp(&w, interps[n], buf,
-				 (int64_t)(total - 1 - n), d, e);
-	}
+	while (n-- > 0 && !rc)
+		rc = walk_interp(&w, interps[n], (int64_t)(total - 1 - n), d, e);
 	addrmap_release(&w.seen);
 	return rc;
 }

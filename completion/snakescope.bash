@@ -1,0 +1,29 @@
+# bash completion for snakescope
+_snakescope()
+{
+	local cur prev words cword
+	_init_completion || return
+	local commands="dump info"
+	if ((cword == 1)); then
+		COMPREPLY=($(compgen -W "$commands --help --version" -- "$cur"))
+		return
+	fi
+	case ${words[1]} in
+	dump)
+		if [[ $cur == -* ]]; then
+			COMPREPLY=($(compgen -W "--json --nonblocking --max-frames --verbose --help" -- "$cur"))
+			return
+		fi
+		[[ $prev == --max-frames ]] && return
+		;;
+	info)
+		if [[ $cur == -* ]]; then
+			COMPREPLY=($(compgen -W "--json --help" -- "$cur"))
+			return
+		fi
+		;;
+	*) return ;;
+	esac
+	_pids
+}
+complete -F _snakescope snakescope

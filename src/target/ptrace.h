@@ -1,0 +1,70 @@
+/* The stop set: every thread of a process held still while its memory is
+ * read, and let go again with nothing visible to the target.
+ *
+ * Threads are held with PTRACE_SEIZE + PTRACE_INTERRUPT, never SIGSTOP: a
+ * ptrace stop is invisible to the target (blocked system calls are
+ * restarted, no signal is queued, its parent sees no job-control change)
+ * and the kernel undoes it by itself if snakescope dies.  Tracing is done
+ * by a short-lived helper thread that exists only while the set is held:
+ * ptrace attachments belong to the tracing thread and the kernel detaches
+ * them all when it exits, which is the only way to let go of a thread
+ * that never reported its stop (stuck in D state).
+ *
+ * While a set is held, SIGINT, SIGTERM, SIGHUP and SIGQUIT are blocked, so
+ * that Ctrl-C, kill and a closed terminal take effect only once the target
+ * runs again.
+ */
+#ifndef SS_TARGET_PTRACE_H
+#define SS_TARGET_PTRACE_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "util/err.h"
+
+struct stopset_tracer;
+
+struct stopset {
+	pid_t pid;
+	pid_t *tids;       /* the stopped threads, ascending */
+	size_t n;
+	/* per tid: the thread pointer (x86-64 fs_base), which on glibc is
+	 * the thread's pthread_t; 0 where unknown or on other machines */
+	uint64_t *fs_base;
+
+	/* private */
+	struct stopset_tracer *tracer; /* NULL when nothing is held */
+	sigset_t oldmask;              /* signal mask to restore */
+	bool mask_saved;
+};
+
+/* Stop every thread of pid: seize and interrupt each thread listed in
+ * /proc/PID/task, wait for each to report its stop, then list again and
+ * repeat for threads created meanwhile until the set is stable (at most
+ * 100 rounds); then read each thread's fs_base.  Threads that exit
+ * meanwhile are dropped.  s need not be initialised.
+ *
+ * On failure everything is released again and *s is empty:
+ *   SS_EGONE   no such process, or it exited (or is a zombie)
+ *   SS_EPERM   not allowed to trace it; the message names the reason
+ *              (Yama ptrace_scope, another tracer) and the remedy
+ *   SS_EIO     a thread did not stop within 1 s (named with its state,
+ *              typically D), or threads kept appearing
+ *   SS_EINTR   SIGINT/SIGTERM/SIGHUP/SIGQUIT arrived while waiting; it is
+ *              delivered when this returns
+ *   SS_EUSAGE  pid is snakescope itself or invalid */
+int stopset_stop_all(struct stopset *s, pid_t pid, struct err *e);
+
+/* The fs_base of thread tid in the set, 0 if unknown. */
+uint64_t stopset_fs_base(const struct stopset *s, pid_t tid);
+
+/* Resume and detach every thread, handing back any signal that arrived
+ * while it was held, then restore the signal mask (so a pending SIGINT is
+ * delivered only now).  Safe to call twice, and on a zeroed or failed
+ * set. */
+void stopset_release(struct stopset *s);
+
+#endif
