@@ -1,9 +1,12 @@
 #include "cmd/live.h"
 
+#include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <string.h>
 #include <time.h>
 
+#include "target/mem_cache.h"
 #include "target/mem_live.h"
 #include "target/ptrace.h"
 #include "util/xalloc.h"
@@ -31,9 +34,11 @@ int live_open(struct live *lv, pid_t pid, struct err *e)
 		return err_set(e, SS_EGONE, "no process with pid %d", (int)pid);
 	rc = procfs_read_maps(pid, &lv->maps, e);
 	if (!rc)
-		rc = mem_live_open(&lv->mem, pid, e);
-	if (!rc)
+		rc = mem_live_open(&lv->raw, pid, e);
+	if (!rc) {
+		lv->mem = mem_cache_new(lv->raw);
 		rc = py_proc_detect(&lv->py, pid, lv->mem, &lv->maps, e);
+	}
 	if (rc == SS_EFAULT && !procfs_pid_exists(pid))
 		rc = err_set(e, SS_EGONE, "process %d exited", (int)pid);
 	if (rc)
@@ -45,14 +50,28 @@ void live_close(struct live *lv)
 {
 	if (lv->mem)
 		lv->mem->ops->release(lv->mem);
-	lv->mem = NULL;
+	if (lv->raw)
+		lv->raw->ops->release(lv->raw);
+	lv->mem = lv->raw = NULL;
 	maps_release(&lv->maps);
+}
+
+/* Whether pid lives in our PID namespace, where its tids are ours too. */
+static bool same_pid_namespace(pid_t pid)
+{
+	char path[64];
+	struct stat a, b;
+
+	snprintf(path, sizeof(path), "/proc/%d/ns/pid", (int)pid);
+	return stat(path, &a) == 0 && stat("/proc/self/ns/pid", &b) == 0 &&
+	       a.st_ino == b.st_ino && a.st_dev == b.st_dev;
 }
 
 static int os_threads_read(pid_t pid, struct os_threads *ot, struct err *e)
 {
 	pid_t *tids = NULL;
 	size_t n = 0, i;
+	bool same_ns = same_pid_namespace(pid);
 	int rc = procfs_list_tids(pid, &tids, &n, e);
 
 	if (rc)
@@ -61,7 +80,7 @@ static int os_threads_read(pid_t pid, struct os_threads *ot, struct err *e)
 	ot->n = n;
 	for (i = 0; i < n; i++) {
 		ot->v[i].tid = tids[i];
-		if (procfs_ns_tid(pid, tids[i], &ot->v[i].ns_tid))
+		if (same_ns || procfs_ns_tid(pid, tids[i], &ot->v[i].ns_tid))
 			ot->v[i].ns_tid = tids[i];
 		if (procfs_thread_state(pid, tids[i], &ot->v[i].state))
 			ot->v[i].state = '?';
@@ -191,6 +210,8 @@ int live_capture(struct live *lv, bool stop, const struct walk_opts *o,
 			goto out;
 		clock_gettime(CLOCK_MONOTONIC, &t0);
 	}
+	/* Pages read before the stop (detection) may be stale. */
+	mem_cache_reset(lv->mem);
 	rc = py_walk(r, o, d, e);
 	if (stop && !rc && lv->py.layout.tstate_native_thread_id == OFF_NONE)
 		tids_from_fs_base(&s, d, &ot);

@@ -17,7 +17,8 @@
 struct live {
 	pid_t pid;
 	struct maps maps;
-	struct memsrc *mem;
+	struct memsrc *raw;       /* the process itself */
+	struct memsrc *mem;       /* page cache over raw: what readers use */
 	struct py_proc py;
 };
 

@@ -16,6 +16,8 @@ struct source_file {
 	char *path;
 	char *data;               /* NULL when unreadable */
 	size_t len;
+	size_t *starts;           /* offset of each line, built on first use */
+	size_t nlines;
 };
 
 void source_cache_init(struct source_cache *c, pid_t pid, const char *sysroot)
@@ -62,6 +64,8 @@ static struct source_file *lookup(struct source_cache *c, const char *path)
 	f = &c->files[c->n++];
 	f->path = xstrdup(path);
 	f->len = 0;
+	f->starts = NULL;
+	f->nlines = 0;
 	if (path[0] == '<')          /* "<string>", "<frozen ...>" */
 		f->data = NULL;
 	else if (c->pid)
@@ -75,25 +79,42 @@ static struct source_file *lookup(struct source_cache *c, const char *path)
 	return f;
 }
 
+/* Tracebacks of deep stacks look up thousands of lines: index once. */
+static void index_lines(struct source_file *f)
+{
+	size_t cap = 0, pos = 0;
+	const char *nl;
+
+	f->nlines = 0;
+	while (pos < f->len) {
+		XGROW(f->starts, cap, f->nlines + 1);
+		f->starts[f->nlines++] = pos;
+		nl = memchr(f->data + pos, '\n', f->len - pos);
+		if (!nl)
+			break;
+		pos = (size_t)(nl - f->data) + 1;
+	}
+	if (!f->starts)
+		f->starts = xcalloc(1, sizeof(*f->starts));
+}
+
 const char *source_line(struct source_cache *c, const char *path, int line,
 			size_t *len)
 {
 	struct source_file *f;
-	size_t pos = 0, end, stop;
+	size_t pos, end, stop;
 	const char *nl;
-	int n;
 
 	if (!path || line < 1)
 		return NULL;
 	f = lookup(c, path);
 	if (!f->data)
 		return NULL;
-	for (n = 1; n < line; n++) {
-		nl = memchr(f->data + pos, '\n', f->len - pos);
-		if (!nl)
-			return NULL;
-		pos = (size_t)(nl - f->data) + 1;
-	}
+	if (!f->starts)
+		index_lines(f);
+	if ((size_t)line > f->nlines)
+		return NULL;
+	pos = f->starts[line - 1];
 	while (pos < f->len && (f->data[pos] == ' ' || f->data[pos] == '\t' ||
 				f->data[pos] == '\f'))
 		pos++;
@@ -114,6 +135,7 @@ void source_cache_release(struct source_cache *c)
 	for (size_t i = 0; i < c->n; i++) {
 		free(c->files[i].path);
 		free(c->files[i].data);
+		free(c->files[i].starts);
 	}
 	free(c->files);
 	memset(c, 0, sizeof(*c));

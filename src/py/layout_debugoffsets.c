@@ -513,8 +513,9 @@ static int check_invariants(const struct dvalues *d, struct why *w)
 			      v[F_IS_GIL_LOCKED], v[F_IS_GIL_HOLDER],
 			      v[F_IS_GIL_RUNTIME_STATE]);
 	if (d->has[F_LL_NEXT] && (v[F_LL_NEXT] != 0 || v[F_LL_PREV] != 8))
-		return reject(w, "llist_node.next/prev = %" PRIu64 "/%" PRIu64
-			      " are not 0/8", v[F_LL_NEXT], v[F_LL_PREV]);
+		return reject(w, "llist_node.next = %" PRIu64 ", llist_node.prev"
+			      " = %" PRIu64 " (expected 0 and 8)",
+			      v[F_LL_NEXT], v[F_LL_PREV]);
 	if (d->has[F_DBG_SCRIPT_PATH_SIZE] && v[F_DBG_SCRIPT_PATH_SIZE] == 0)
 		return reject(w, "debugger_support.debugger_script_path_size "
 			      "is 0");

@@ -137,7 +137,8 @@ static bool is_code_object(struct walk *w, uint64_t obj)
 {
 	uint64_t type;
 
-	if (!w->r->p->code_type)
+	/* Cached code objects were checked when they were decoded. */
+	if (!w->r->p->code_type || addrmap_has(&w->r->codes, obj))
 		return true;
 	if (py_read_ptr(w->r->p, obj + (uint64_t)w->l->object_ob_type, &type))
 		return false;

@@ -384,6 +384,9 @@ static void test_stop_release_loop(void **state)
 		assert_int_equal(get(c.sigs, 2000), 'U'); /* nothing lost */
 		assert_running(&c);
 	}
+	if (getenv("SS_TEST_VERBOSE"))
+		fprintf(stderr, "%d rounds in %lld us\n", ROUNDS,
+			(mono_ns() - t0) / 1000);
 	/* all rounds fit in the sleeper's one nanosleep */
 	assert_true(mono_ns() - t0 < SLEEP_S * 1000000000LL);
 	assert_int_equal(atomic_load(&c.sh->usr1), ROUNDS);
@@ -456,6 +459,8 @@ static void test_signals_handed_back(void **state)
 	atomic_store(&p.stop, true);
 	pthread_join(th, NULL);
 	assert_true(p.sent > 0);
+	if (getenv("SS_TEST_VERBOSE"))
+		fprintf(stderr, "sent %d signals\n", p.sent);
 	end = mono_ns() + 2000000000LL;
 	while (atomic_load(&c.sh->rt) != p.sent && mono_ns() < end)
 		sched_yield();

@@ -1,0 +1,15 @@
+/* A page cache in front of any memory source.  A dump reads thousands of
+ * small neighbouring structs (3.11+ frames share data-stack chunks, frame
+ * objects come from free lists); reading whole pages once turns them into
+ * a few system calls.  Only valid while the target does not change, so it
+ * is reset at the start of every capture. */
+#ifndef SS_TARGET_MEM_CACHE_H
+#define SS_TARGET_MEM_CACHE_H
+
+#include "target/memsrc.h"
+
+/* Wrap under (not owned: released by the caller after the cache). */
+struct memsrc *mem_cache_new(struct memsrc *under);
+void mem_cache_reset(struct memsrc *m);
+
+#endif
