@@ -283,7 +283,8 @@ static const int16_t group_size_field[G_COUNT] = {
 		F_DBG_REMOTE_DEBUGGING_ENABLED, F_DBG_PENDING_CALL,            \
 		F_DBG_SCRIPT_PATH, F_DBG_SCRIPT_PATH_SIZE
 
-/* 3.13.0 final (pycore_runtime.h); also the first 3.14 alphas. */
+/* 3.13 final (pycore_runtime.h, 3.13.0 to 3.13.18); also the first 3.14
+ * alphas. */
 static const uint8_t layout_313[] = {
 	L_HDR, L_RUNTIME, L_INTERP_313, L_TSTATE_313, L_IFRAME_313, L_CODE_313,
 	L_PYOBJ, L_TYPE_313, L_TUPLE, L_LIST, L_DICT, L_FLOAT, L_LONG, L_BYTES,
@@ -304,7 +305,7 @@ static const uint8_t layout_314_pre2[] = {
 	L_FLOAT, L_LONG, L_BYTES, L_UNICODE_313, L_GC_313, L_GEN, L_DBG,
 };
 
-/* 3.14 final (pycore_debug_offsets.h); also the first 3.15 alphas. */
+/* 3.14 final (pycore_debug_offsets.h, 3.14.10); also early 3.15 alphas. */
 static const uint8_t layout_314[] = {
 	L_HDR, L_RUNTIME, L_INTERP_314, L_TSTATE_313, L_IFRAME_314, L_CODE_314,
 	L_PYOBJ, L_TYPE_313, L_TUPLE, L_LIST, L_SET, L_DICT, L_FLOAT, L_LONG,
@@ -319,7 +320,7 @@ static const uint8_t layout_315a[] = {
 	L_DBG,
 };
 
-/* 3.15 latest known: + last_profiled_frame_seq, tp_basicsize,
+/* 3.15 final (3.15.2): + last_profiled_frame_seq, tp_basicsize,
  * tp_dictoffset, heap_type_object, compactunicodeobject_size, gc stats. */
 static const uint8_t layout_315b[] = {
 	L_HDR, L_RUNTIME, L_INTERP_314, L_TSTATE_315B, L_ERR, L_IFRAME_314,
@@ -346,7 +347,7 @@ static const struct dlayout layouts[] = {
 	LAYOUT("3.14 pre-release 1", 14, layout_314_pre1),
 	LAYOUT("3.13 (early 3.14 alpha)", 14, layout_313),
 	LAYOUT("3.15", 15, layout_315b),
-	LAYOUT("3.15 pre-release 2", 15, layout_315a),
+	LAYOUT("3.15 pre-release", 15, layout_315a),
 	LAYOUT("3.14 (early 3.15 alpha)", 15, layout_314),
 };
 

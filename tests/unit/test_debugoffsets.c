@@ -3,10 +3,11 @@
  * Synthetic _Py_DebugOffsets buffers are built here field by field, in the
  * order of CPython's own struct definitions (3.13: pycore_runtime.h; 3.14
  * and 3.15: pycore_debug_offsets.h), independently of the reader's tables.
- * The 3.13 values are the ones a real 3.13.0 release build carries; the
- * 3.14 (free-threaded) and 3.15 values are made up but keep the shape of
- * the real structs.  Malformed input must be refused with the right code
- * and random input must never crash (the suite also runs under ASan).
+ * The 3.13 and 3.15 values are the ones real 3.13.0 and 3.15.2 release
+ * builds carry; the 3.14 free-threaded values are made up but keep the
+ * shape of the real structs (32-byte object header).  Malformed input must
+ * be refused with the right code and random input must never crash (the
+ * suite also runs under ASan).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -164,49 +165,49 @@ static const struct fv fields_314t[] = {
 	{ "debugger_support.debugger_script_path_size", 512 },
 };
 
-/* 3.15 latest known layout, default build. */
+/* 3.15.2 final, release build, x86-64 (values read from a real one). */
 static const struct fv fields_315[] = {
-	{ "version", 0x030f00f0 }, { "free_threaded", 0 },
-	{ "runtime_state.size", 290000 },
-	{ "runtime_state.finalizing", 608 },
-	{ "runtime_state.interpreters_head", 632 },
-	{ "interpreter_state.size", 196000 },
-	{ "interpreter_state.id", 7280 },
-	{ "interpreter_state.next", 7272 },
-	{ "interpreter_state.threads_head", 7352 },
-	{ "interpreter_state.threads_main", 7360 },
-	{ "interpreter_state.gc", 7408 },
-	{ "interpreter_state.imports_modules", 7664 },
-	{ "interpreter_state.sysdict", 7648 },
-	{ "interpreter_state.builtins", 7656 },
+	{ "version", 0x030f02f0 }, { "free_threaded", 0 },
+	{ "runtime_state.size", 346568 },
+	{ "runtime_state.finalizing", 912 },
+	{ "runtime_state.interpreters_head", 936 },
+	{ "interpreter_state.size", 226240 },
+	{ "interpreter_state.id", 7272 },
+	{ "interpreter_state.next", 7264 },
+	{ "interpreter_state.threads_head", 7336 },
+	{ "interpreter_state.threads_main", 7352 },
+	{ "interpreter_state.gc", 7400 },
+	{ "interpreter_state.imports_modules", 7592 },
+	{ "interpreter_state.sysdict", 7576 },
+	{ "interpreter_state.builtins", 7584 },
 	{ "interpreter_state.ceval_gil", 16 },
-	{ "interpreter_state.gil_runtime_state", 7760 },
+	{ "interpreter_state.gil_runtime_state", 7736 },
 	{ "interpreter_state.gil_runtime_state_enabled", 0 },
-	{ "interpreter_state.gil_runtime_state_locked", 7776 },
-	{ "interpreter_state.gil_runtime_state_holder", 7768 },
-	{ "interpreter_state.code_object_generation", 9000 },
+	{ "interpreter_state.gil_runtime_state_locked", 7752 },
+	{ "interpreter_state.gil_runtime_state_holder", 7744 },
+	{ "interpreter_state.code_object_generation", 7944 },
 	{ "interpreter_state.tlbc_generation", 0 },
-	{ "thread_state.size", 336 }, { "thread_state.prev", 0 },
+	{ "thread_state.size", 888 }, { "thread_state.prev", 0 },
 	{ "thread_state.next", 8 }, { "thread_state.interp", 16 },
 	{ "thread_state.current_frame", 72 },
-	{ "thread_state.base_frame", 5000 },
-	{ "thread_state.last_profiled_frame", 320 },
-	{ "thread_state.last_profiled_frame_seq", 328 },
-	{ "thread_state.thread_id", 152 },
-	{ "thread_state.native_thread_id", 160 },
-	{ "thread_state.datastack_chunk", 232 },
+	{ "thread_state.base_frame", 80 },
+	{ "thread_state.last_profiled_frame", 88 },
+	{ "thread_state.last_profiled_frame_seq", 96 },
+	{ "thread_state.thread_id", 176 },
+	{ "thread_state.native_thread_id", 184 },
+	{ "thread_state.datastack_chunk", 256 },
 	{ "thread_state.status", 32 },
-	{ "thread_state.holds_gil", 40 },
-	{ "thread_state.gil_requested", 44 },
-	{ "thread_state.current_exception", 112 },
-	{ "thread_state.exc_state", 120 },
+	{ "thread_state.holds_gil", 36 },
+	{ "thread_state.gil_requested", 40 },
+	{ "thread_state.current_exception", 136 },
+	{ "thread_state.exc_state", 288 },
 	{ "err_stackitem.exc_value", 0 },
-	{ "interpreter_frame.size", 80 },
+	{ "interpreter_frame.size", 88 },
 	{ "interpreter_frame.previous", 8 },
 	{ "interpreter_frame.executable", 0 },
 	{ "interpreter_frame.instr_ptr", 56 },
-	{ "interpreter_frame.localsplus", 72 },
-	{ "interpreter_frame.owner", 70 },
+	{ "interpreter_frame.localsplus", 80 },
+	{ "interpreter_frame.owner", 74 },
 	{ "interpreter_frame.stackpointer", 64 },
 	{ "interpreter_frame.tlbc_index", 0 },
 	{ "code_object.size", 216 }, { "code_object.filename", 112 },
@@ -219,12 +220,12 @@ static const struct fv fields_315[] = {
 	{ "code_object.co_code_adaptive", 208 },
 	{ "code_object.co_tlbc", 0 },
 	{ "pyobject.size", 16 }, { "pyobject.ob_type", 8 },
-	{ "type_object.size", 416 }, { "type_object.tp_name", 24 },
+	{ "type_object.size", 424 }, { "type_object.tp_name", 24 },
 	{ "type_object.tp_repr", 88 }, { "type_object.tp_flags", 168 },
 	{ "type_object.tp_basicsize", 32 },
 	{ "type_object.tp_dictoffset", 288 },
-	{ "heap_type_object.size", 900 },
-	{ "heap_type_object.ht_cached_keys", 880 },
+	{ "heap_type_object.size", 944 },
+	{ "heap_type_object.ht_cached_keys", 888 },
 	{ "tuple_object.size", 40 }, { "tuple_object.ob_item", 32 },
 	{ "tuple_object.ob_size", 16 },
 	{ "list_object.size", 40 }, { "list_object.ob_item", 24 },
@@ -242,14 +243,14 @@ static const struct fv fields_315[] = {
 	{ "unicode_object.length", 16 },
 	{ "unicode_object.asciiobject_size", 40 },
 	{ "unicode_object.compactunicodeobject_size", 56 },
-	{ "gc.size", 600 }, { "gc.collecting", 200 }, { "gc.frame", 208 },
-	{ "gc.generation_stats_size", 48 }, { "gc.generation_stats", 216 },
-	{ "gen_object.size", 184 }, { "gen_object.gi_name", 24 },
-	{ "gen_object.gi_iframe", 96 }, { "gen_object.gi_frame_state", 91 },
+	{ "gc.size", 176 }, { "gc.collecting", 112 }, { "gc.frame", 120 },
+	{ "gc.generation_stats_size", 1120 }, { "gc.generation_stats", 104 },
+	{ "gen_object.size", 160 }, { "gen_object.gi_name", 24 },
+	{ "gen_object.gi_iframe", 72 }, { "gen_object.gi_frame_state", 67 },
 	{ "llist_node.next", 0 }, { "llist_node.prev", 8 },
 	{ "debugger_support.eval_breaker", 24 },
-	{ "debugger_support.remote_debugger_support", 700 },
-	{ "debugger_support.remote_debugging_enabled", 5000 },
+	{ "debugger_support.remote_debugger_support", 344 },
+	{ "debugger_support.remote_debugging_enabled", 8028 },
 	{ "debugger_support.debugger_pending_call", 0 },
 	{ "debugger_support.debugger_script_path", 4 },
 	{ "debugger_support.debugger_script_path_size", 512 },
@@ -466,13 +467,19 @@ static void test_315(void **state)
 	(void)state;
 	fx_init(&x, fields_315, NELEM(fields_315));
 	assert_int_equal(parse_fx(&x, NULL, &l, &e), 0);
-	assert_int_equal(l.version, 0x030f0000);
+	assert_int_equal(l.version, 0x030f0200);
 	assert_false(l.free_threaded);
-	assert_int_equal(l.interp_next, 7272);
+	assert_int_equal(l.runtime_interpreters_head, 936);
+	assert_int_equal(l.interp_next, 7264);
+	assert_int_equal(l.interp_tstate_head, 7336);
+	assert_int_equal(l.gil_locked, 16);
+	assert_int_equal(l.gil_last_holder, 8);
 	assert_int_equal(l.tstate_current_frame, 72);
-	assert_int_equal(l.tstate_thread_id, 152);
-	assert_int_equal(l.tstate_native_thread_id, 160);
+	assert_int_equal(l.tstate_thread_id, 176);
+	assert_int_equal(l.tstate_native_thread_id, 184);
 	assert_int_equal(l.iframe_instr, 56);
+	assert_int_equal(l.iframe_owner, 74);
+	assert_int_equal(l.iframe_localsplus, 80);
 	assert_int_equal(l.code_co_code_adaptive, 208);
 	assert_int_equal(l.type_tp_flags, 168);
 	assert_int_equal(l.tuple_ob_item, 32);
