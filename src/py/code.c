@@ -16,7 +16,7 @@ static int32_t max_code_offset(const struct py_layout *l)
 	const int32_t offs[] = {
 		l->code_co_firstlineno, l->code_co_filename, l->code_co_name,
 		l->code_co_qualname, l->code_co_lnotab, l->code_co_code_adaptive,
-		l->object_ob_type,
+		l->object_ob_type, l->code_co_firsttraceable,
 	};
 	int32_t m = 0;
 
@@ -81,6 +81,10 @@ static int decode_code(struct py_reader *r, uint64_t addr,
 			       (unsigned long long)addr);
 	memcpy(&first, buf + l->code_co_firstlineno, sizeof(first));
 	ci->firstlineno = first;
+	if (l->code_co_firsttraceable != OFF_NONE) {
+		memcpy(&first, buf + l->code_co_firsttraceable, sizeof(first));
+		ci->first_traceable = 2L * first;
+	}
 	rc = py_reader_str(r, field_ptr(buf, l->code_co_name), &ci->name, e);
 	if (!rc)
 		rc = py_reader_str(r, field_ptr(buf, l->code_co_filename),

@@ -242,6 +242,32 @@ static uint32_t find_version(struct py_proc *p, struct elf_file *f,
 	return plausible_version(v) ? v : 0;
 }
 
+/* 3.13+: say whether the interpreter's own offsets agree with the table
+ * generated from its headers (the fallback for fields it does not publish);
+ * a disagreement means new headers should be fed to tools/gen-layouts. */
+static void describe_debug_offsets(struct py_proc *p,
+				   const struct py_layout *row)
+{
+	char report[160] = "";
+	int n;
+
+	if (!row) {
+		snprintf(p->layout_source, sizeof(p->layout_source),
+			 "_Py_DebugOffsets in _PyRuntime (no table row for "
+			 "this version to check against)");
+		return;
+	}
+	n = py_layout_compare(&p->layout, row, report, sizeof(report));
+	if (n == 0)
+		snprintf(p->layout_source, sizeof(p->layout_source),
+			 "_Py_DebugOffsets in _PyRuntime (agrees with the "
+			 "generated table)");
+	else
+		snprintf(p->layout_source, sizeof(p->layout_source),
+			 "_Py_DebugOffsets in _PyRuntime (differs from the "
+			 "generated table in %d fields: %.120s)", n, report);
+}
+
 static int choose_layout(struct py_proc *p, uint32_t version, bool debug,
 			 struct err *e)
 {
@@ -266,9 +292,7 @@ static int choose_layout(struct py_proc *p, uint32_t version, bool debug,
 		if (rc)
 			return rc;
 		p->layout.debug = debug;
-		snprintf(p->layout_source, sizeof(p->layout_source),
-			 "_Py_DebugOffsets in _PyRuntime%s",
-			 row ? " (table row as fallback)" : "");
+		describe_debug_offsets(p, row);
 		return 0;
 	}
 	if (!row)

@@ -71,6 +71,7 @@
 	X(code, co_qualname)            /* 3.11+ */                            \
 	X(code, co_lnotab)              /* co_lnotab <= 3.9, co_linetable 3.10+ */ \
 	X(code, co_code_adaptive)       /* 3.11+ */                            \
+	X(code, co_firsttraceable)      /* int, 3.11+ */                       \
 	X(code, co_nlocals)             /* int, <= 3.10 */                     \
 	X(code, co_varnames)            /* <= 3.10 */                          \
 	X(code, co_cellvars)            /* <= 3.10 */                          \

@@ -22,6 +22,9 @@ struct code_info {
 	uint8_t *linetable;       /* raw co_lnotab / co_linetable bytes */
 	size_t linetable_len;
 	uint64_t code_start;      /* address of co_code_adaptive (3.11+) */
+	/* Byte offset of the first instruction a traceback shows (3.11+:
+	 * 2 * _co_firsttraceable); frames before it are still starting. */
+	long first_traceable;
 };
 
 struct py_reader {

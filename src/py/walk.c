@@ -11,6 +11,7 @@
 /* _PyInterpreterFrame.owner values that are not Python frames (3.12+):
  * FRAME_OWNED_BY_CSTACK (3) and, from 3.14, FRAME_OWNED_BY_INTERPRETER (4). */
 #define FRAME_OWNER_FIRST_NON_PYTHON 3
+#define FRAME_OWNED_BY_GENERATOR 1
 
 /* The largest struct prefix read in one go. */
 #define STRUCT_BUF 4096
@@ -164,6 +165,7 @@ static void walk_interp_frames(struct walk *w, struct thread_stack *t,
 		uint64_t code, instr;
 		const struct code_info *ci;
 		uint8_t owner;
+		long offset;
 		int rc = read_struct(w, frame, buf, size);
 
 		if (rc) {
@@ -188,7 +190,14 @@ static void walk_interp_frames(struct walk *w, struct thread_stack *t,
 			thread_set_error(t, "stack truncated: %s", e.msg);
 			return;
 		}
-		if (add_frame(w, t, code, (long)(instr - ci->code_start), &e)) {
+		offset = (long)(instr - ci->code_start);
+		/* CPython's _PyFrame_IsIncomplete: a frame that has not run
+		 * its first traceable instruction (and shims such as 3.13+'s
+		 * __init__ cleanup frame, which never do) is not shown. */
+		if (owner != FRAME_OWNED_BY_GENERATOR &&
+		    offset < ci->first_traceable)
+			continue;
+		if (add_frame(w, t, code, offset, &e)) {
 			thread_set_error(t, "stack truncated: %s", e.msg);
 			return;
 		}
