@@ -125,6 +125,10 @@ def park_event():
     _EVENT.wait()  # @park-event
 
 
+PARK_EVENT_CODE = _code(park_event)
+PARK_EVENT_LINE = tagged_line(PARK_EVENT_CODE.co_filename, "park-event")
+
+
 def _find_cond_acquire():
     cls = getattr(threading, "_Condition", threading.Condition)
     if not isinstance(cls, type):
@@ -144,13 +148,32 @@ def _find_cond_acquire():
 COND_WAIT_CODE, COND_WAIT_LINE = _find_cond_acquire()
 
 
+def _watchdog(fd):
+    """Exit when the harness goes away (the write end of the lifeline pipe
+    closes), so that no target outlives its test run."""
+    register()
+    os.read(fd, 1)  # @watchdog
+    os._exit(70)
+
+
+WATCHDOG_CODE = _code(_watchdog)
+WATCHDOG_LINE = tagged_line(WATCHDOG_CODE.co_filename, "watchdog")
+
+
 def _is_parked(f):
     if f is None:
         return None
     if f.f_code is PARK_CODE and f.f_lineno == PARK_LINE:
         return "read"
+    if f.f_code is WATCHDOG_CODE and f.f_lineno == WATCHDOG_LINE:
+        return "read"
     if f.f_code is COND_WAIT_CODE and f.f_lineno == COND_WAIT_LINE:
-        return "futex"
+        # Only Event.wait() called by park_event() parks for good: an
+        # Event.wait() elsewhere (Thread.start() waiting for the new thread
+        # to start, say) ends.
+        g = f.f_back and f.f_back.f_back
+        if g is not None and g.f_code is PARK_EVENT_CODE and g.f_lineno == PARK_EVENT_LINE:
+            return "futex"
     return None
 
 
@@ -276,8 +299,12 @@ def _collect(me):
             rec["frames"] = frames_of(f)
             rec["blocked_in"] = how
         elif role == "spinner":
-            rec["frames"] = frames_of(frames.get(ident))
-            rec["volatile_lines"] = _extra.get("spin_lines")
+            f = frames.get(ident)
+            lines = _extra.get("spin_lines") or []
+            if f is None or f.f_code.co_name != "spin" or f.f_lineno not in lines:
+                return None, "the spinner is not spinning yet"
+            rec["frames"] = frames_of(f)
+            rec["volatile_lines"] = lines
         records.append(rec)
     for fn in _foreign_records:
         records.extend(fn())
@@ -353,3 +380,7 @@ def run_target(main):
 
 
 register("parked")  # the main thread (importing this) parks too
+
+_lifeline = os.environ.pop("SNAKESCOPE_LIFELINE_FD", None)
+if _lifeline:
+    start_thread("snakescope-watchdog", _watchdog, int(_lifeline))
