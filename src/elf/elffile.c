@@ -149,6 +149,51 @@ size_t elf_lookup_symbols(struct elf_file *f, const char *const *names,
 	return found;
 }
 
+static uint64_t scan_file_local(Elf *elf, Elf_Scn *scn, const GElf_Shdr *sh,
+				const char *file, const char *name)
+{
+	Elf_Data *data = elf_getdata(scn, NULL);
+	bool in_file = false;
+	size_t count, i;
+	GElf_Sym sym;
+
+	if (!data || !sh->sh_entsize)
+		return 0;
+	count = sh->sh_size / sh->sh_entsize;
+	for (i = 0; i < count; i++) {
+		const char *n;
+
+		if (!gelf_getsym(data, (int)i, &sym))
+			continue;
+		n = elf_strptr(elf, sh->sh_link, sym.st_name);
+		if (!n)
+			continue;
+		if (GELF_ST_TYPE(sym.st_info) == STT_FILE)
+			in_file = strcmp(n, file) == 0;
+		else if (in_file && GELF_ST_BIND(sym.st_info) == STB_LOCAL &&
+			 sym.st_shndx != SHN_UNDEF && strcmp(n, name) == 0)
+			return sym.st_value;
+	}
+	return 0;
+}
+
+uint64_t elf_lookup_file_local(struct elf_file *f, const char *file,
+			       const char *name)
+{
+	Elf_Scn *scn = NULL;
+	GElf_Shdr sh;
+	uint64_t v;
+
+	while ((scn = elf_nextscn(f->elf, scn))) {
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_SYMTAB)
+			continue;
+		v = scan_file_local(f->elf, scn, &sh, file, name);
+		if (v)
+			return v;
+	}
+	return 0;
+}
+
 int elf_read_vaddr(struct elf_file *f, uint64_t vaddr, void *buf, size_t len)
 {
 	size_t i, n = 0;

@@ -32,6 +32,12 @@ void elf_file_close(struct elf_file *f);
 size_t elf_lookup_symbols(struct elf_file *f, const char *const *names,
 			  size_t n, uint64_t *values, bool *from_symtab);
 
+/* Value of the local (static) symbol `name` defined in source file `file`
+ * (as named by the STT_FILE symbol that precedes a file's locals in
+ * .symtab), or 0.  Needed where several files have a static of that name. */
+uint64_t elf_lookup_file_local(struct elf_file *f, const char *file,
+			       const char *name);
+
 /* Copy len bytes of the file's image at link-time address vaddr (from a
  * PT_LOAD segment's file bytes).  SS_EFAULT when not file-backed. */
 int elf_read_vaddr(struct elf_file *f, uint64_t vaddr, void *buf, size_t len);

@@ -341,40 +341,59 @@ static void describe_location(struct py_proc *p, const char *path,
 		 elf_is_pie(f) ? "PIE" : "non-PIE");
 }
 
+static int not_initialised(const struct py_proc *p, struct err *e)
+{
+	return err_set(e, SS_ENOTREADY,
+		       "Python in process %d is not initialised yet (try again "
+		       "once it has started)", (int)p->pid);
+}
+
+static int finalising(const struct py_proc *p, struct err *e)
+{
+	return err_set(e, SS_ENOTREADY,
+		       "Python in process %d is finalising (shutting down): "
+		       "its thread states are being torn down", (int)p->pid);
+}
+
+static bool nonzero_ptr(const struct py_proc *p, uint64_t addr)
+{
+	uint64_t v = 0;
+
+	return addr && py_read_ptr(p, addr, &v) == 0 && v != 0;
+}
+
+static bool zero_int(const struct py_proc *p, uint64_t addr)
+{
+	int32_t v = 1;
+
+	return addr && memsrc_read(p->mem, addr, &v, sizeof(v)) == 0 && v == 0;
+}
+
+/* Finalising is tested first: Py_FinalizeEx clears "initialized" before it
+ * tears modules down.  2.7 sets its static "initialized" before creating
+ * the first interpreter and clears it first thing in Py_Finalize, so with
+ * an interpreter present, 0 means finalising. */
 static int check_ready(struct py_proc *p, struct err *e)
 {
 	const struct py_layout *l = &p->layout;
 	uint64_t head = 0;
-	int32_t flag;
 	int rc;
 
-	if (p->runtime && l->runtime_initialized != OFF_NONE &&
-	    memsrc_read(p->mem, p->runtime + (uint64_t)l->runtime_initialized,
-			&flag, sizeof(flag)) == 0 && flag == 0)
-		return err_set(e, SS_ENOTREADY,
-			       "Python in process %d is not initialised yet "
-			       "(try again once it has started)", (int)p->pid);
 	if (p->runtime && l->runtime_finalizing != OFF_NONE &&
-	    py_read_ptr(p, p->runtime + (uint64_t)l->runtime_finalizing,
-			&head) == 0 && head != 0)
-		return err_set(e, SS_ENOTREADY,
-			       "Python in process %d is finalising (shutting "
-			       "down): its thread states are being torn down",
-			       (int)p->pid);
-	if (p->finalizing && py_read_ptr(p, p->finalizing, &head) == 0 &&
-	    head != 0)
-		return err_set(e, SS_ENOTREADY,
-			       "Python in process %d is finalising (shutting "
-			       "down): its thread states are being torn down",
-			       (int)p->pid);
+	    nonzero_ptr(p, p->runtime + (uint64_t)l->runtime_finalizing))
+		return finalising(p, e);
+	if (nonzero_ptr(p, p->finalizing))
+		return finalising(p, e);
+	if (p->runtime && l->runtime_initialized != OFF_NONE &&
+	    zero_int(p, p->runtime + (uint64_t)l->runtime_initialized))
+		return not_initialised(p, e);
 	rc = py_proc_first_interp(p, &head, e);
 	if (rc)
 		return rc;
 	if (!head)
-		return err_set(e, SS_ENOTREADY,
-			       "Python in process %d is not initialised yet "
-			       "(no interpreter state; try again once it has "
-			       "started)", (int)p->pid);
+		return not_initialised(p, e);
+	if (zero_int(p, p->py2_initialized))
+		return finalising(p, e);
 	return 0;
 }
 
@@ -398,6 +417,12 @@ static int detect_in(struct py_proc *p, const struct candidate *c,
 	p->tstate_current = sym[SYM_TSTATE_CURRENT];
 	p->finalizing = sym[SYM_FINALIZING];
 	p->code_type = sym[SYM_CODE_TYPE];
+	if (p->interp_head && !p->runtime && !sym[SYM_FINALIZING]) {
+		p->py2_initialized = elf_lookup_file_local(f, "pythonrun.c",
+							   "initialized");
+		if (p->py2_initialized)
+			p->py2_initialized += bias;
+	}
 	p->pie = elf_is_pie(f);
 	describe_location(p, c->path, f, symtab);
 

@@ -27,6 +27,7 @@ struct py_proc {
 	uint64_t interp_head;          /* &interp_head (2.7, 3.6) */
 	uint64_t tstate_current;       /* &_PyThreadState_Current (2.7, 3.6) */
 	uint64_t finalizing;           /* &_Py_Finalizing (3.6) */
+	uint64_t py2_initialized;      /* &initialized in pythonrun.c (2.7) */
 	uint64_t code_type;            /* &PyCode_Type, 0 if unknown */
 	char located[256];             /* how the runtime state was found */
 	char layout_source[256];       /* "_Py_DebugOffsets" or the table row */
