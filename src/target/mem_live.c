@@ -16,6 +16,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "target/perm.h"
 #include "target/procfs.h"
 
 struct mem_live {
@@ -43,10 +44,8 @@ static int read_failed(struct mem_live *ml, int errnum, uint64_t addr,
 			       pid);
 	case EPERM:
 	case EACCES:
-		return err_set(ml->base.err, SS_EPERM,
-			       "not allowed to read the memory of process %d; "
-			       "run snakescope as the target's user or with "
-			       "CAP_SYS_PTRACE", pid);
+		return perm_error(ml->base.err, ml->pid, ml->pid,
+				  "read the memory of");
 	case ENOMEM:
 		return err_set(ml->base.err, SS_ENOMEM,
 			       "out of memory reading process %d", pid);
@@ -197,11 +196,8 @@ int mem_live_open(struct memsrc **out, pid_t pid, struct err *e)
 					       "no process with pid %d",
 					       (int)pid);
 			if (errnum == EACCES || errnum == EPERM)
-				return err_set(e, SS_EPERM,
-					       "not allowed to read %s; run "
-					       "snakescope as the target's "
-					       "user or with CAP_SYS_PTRACE",
-					       path);
+				return perm_error(e, pid, pid,
+						  "read the memory of");
 			return err_set(e, SS_EIO, "cannot open %s: %s", path,
 				       strerror(errnum));
 		}

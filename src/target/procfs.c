@@ -2,6 +2,7 @@
  * thread disappearing between two reads: files vanish (ENOENT), reads
  * fail (ESRCH) or come back empty. */
 #include "target/procfs.h"
+#include "target/perm.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -181,10 +182,7 @@ int procfs_read_maps(pid_t pid, struct maps *out, struct err *e)
 			return err_set(e, code, "no process with pid %d",
 				       (int)pid);
 		if (code == SS_EPERM)
-			return err_set(e, code,
-				       "not allowed to read %s; run snakescope "
-				       "as the target's user or with "
-				       "CAP_SYS_PTRACE", path);
+			return perm_error(e, pid, pid, "inspect");
 		return err_set(e, code, "cannot open %s: %s", path,
 			       strerror(errno));
 	}

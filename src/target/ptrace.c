@@ -33,6 +33,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "target/perm.h"
 #include "target/procfs.h"
 
 #define STOP_TIMEOUT_NS 1000000000LL /* for all threads together */
@@ -150,58 +151,6 @@ static int check_signals(struct stopset_tracer *t)
 	return 0;
 }
 
-/* EPERM from PTRACE_SEIZE: say why and what to do about it. */
-static int perm_error(struct stopset_tracer *t, pid_t tid)
-{
-	const char *ctr = "; in a container run snakescope with --cap-add "
-			  "SYS_PTRACE, or with --pid=host to reach processes "
-			  "outside it";
-	pid_t tracer = 0;
-	char comm[64] = "";
-	int pid = (int)t->pid;
-
-	if (procfs_tracer_pid(t->pid, tid, &tracer) == 0 && tracer > 0) {
-		if (tracer == getpid())
-			return err_set(t->e, SS_EPERM,
-				       "cannot attach to process %d: "
-				       "snakescope is already tracing it", pid);
-		procfs_comm(tracer, comm, sizeof(comm));
-		return err_set(t->e, SS_EPERM,
-			       "cannot attach to process %d: already traced "
-			       "by pid %d%s%s%s; detach that debugger first",
-			       pid, (int)tracer, comm[0] ? " (" : "", comm,
-			       comm[0] ? ")" : "");
-	}
-	switch (procfs_yama_ptrace_scope()) {
-	case 1:
-		return err_set(t->e, SS_EPERM,
-			       "cannot attach to process %d: not permitted "
-			       "(kernel.yama.ptrace_scope is 1, which only "
-			       "allows tracing descendants); run snakescope "
-			       "as root or with CAP_SYS_PTRACE, or set "
-			       "kernel.yama.ptrace_scope to 0%s", pid, ctr);
-	case 2:
-		return err_set(t->e, SS_EPERM,
-			       "cannot attach to process %d: not permitted "
-			       "(kernel.yama.ptrace_scope is 2, which needs "
-			       "CAP_SYS_PTRACE); run snakescope as root or "
-			       "with CAP_SYS_PTRACE%s", pid, ctr);
-	case 3:
-		return err_set(t->e, SS_EPERM,
-			       "cannot attach to process %d: not permitted "
-			       "(kernel.yama.ptrace_scope is 3, which disables "
-			       "ptrace until reboot); read without stopping "
-			       "(--nonblocking) or reboot with a lower "
-			       "ptrace_scope", pid);
-	default:
-		return err_set(t->e, SS_EPERM,
-			       "cannot attach to process %d: not permitted; "
-			       "snakescope must run as the target's user "
-			       "(and the target must be dumpable) or have "
-			       "CAP_SYS_PTRACE, e.g. as root%s", pid, ctr);
-	}
-}
-
 /* Attach to one thread and ask it to stop. */
 static int seize_one(struct stopset_tracer *t, struct th *th)
 {
@@ -221,7 +170,7 @@ static int seize_one(struct stopset_tracer *t, struct th *th)
 		rc = procfs_thread_state(t->pid, th->tid, &st);
 		if (rc == SS_EGONE || (rc == 0 && (st == 'Z' || st == 'X')))
 			return 0;
-		return perm_error(t, th->tid);
+		return perm_error(t->e, t->pid, th->tid, "attach to");
 	}
 	th->state = TH_SEIZED;
 	/* ESRCH: it is exiting; waitpid() will report the exit. */
