@@ -55,7 +55,7 @@ unit: $(UNIT_BINS)
 
 # The whole suite: C unit tests, then pytest against the real binary.
 test: all unit
-	SNAKESCOPE=$(abspath $(BUILD)/snakescope) python3 -m pytest -n 2 tests/py
+	SNAKESCOPE=$(abspath $(BUILD)/snakescope) /usr/bin/python3 -m pytest -n 2 tests/py
 
 install: all
 	install -Dm755 $(BUILD)/snakescope $(DESTDIR)$(BINDIR)/snakescope

@@ -15,7 +15,7 @@ echo "== C unit tests (ASan+UBSan build)"
 make -s SAN=address,undefined unit
 
 echo "== pytest (release build)"
-SNAKESCOPE="$PWD/build/snakescope" python3 -m pytest -q -n "$jobs" tests/py
+SNAKESCOPE="$PWD/build/snakescope" /usr/bin/python3 -m pytest -q -n "$jobs" tests/py
 echo "== pytest (ASan+UBSan build)"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 \
-	SNAKESCOPE="$PWD/build-san/snakescope" python3 -m pytest -q -n "$jobs" tests/py
+	SNAKESCOPE="$PWD/build-san/snakescope" /usr/bin/python3 -m pytest -q -n "$jobs" tests/py

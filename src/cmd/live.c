@@ -24,6 +24,24 @@ struct os_threads {
 	size_t n;
 };
 
+/* Gone, or a zombie whose memory is already released: whatever failed, the
+ * reason to report is that the process exited. */
+static bool process_gone(pid_t pid)
+{
+	char state = '?';
+
+	if (!procfs_pid_exists(pid))
+		return true;
+	return procfs_thread_state(pid, pid, &state) == 0 &&
+	       (state == 'Z' || state == 'X');
+}
+
+static int exited(pid_t pid, struct err *e)
+{
+	return err_set(e, SS_EGONE, "process %d exited during the dump",
+		       (int)pid);
+}
+
 int live_open(struct live *lv, pid_t pid, struct err *e)
 {
 	int rc;
@@ -39,8 +57,8 @@ int live_open(struct live *lv, pid_t pid, struct err *e)
 		lv->mem = mem_cache_new(lv->raw);
 		rc = py_proc_detect(&lv->py, pid, lv->mem, &lv->maps, e);
 	}
-	if (rc == SS_EFAULT && !procfs_pid_exists(pid))
-		rc = err_set(e, SS_EGONE, "process %d exited", (int)pid);
+	if (rc && rc != SS_EGONE && process_gone(pid))
+		rc = exited(pid, e);
 	if (rc)
 		live_close(lv);
 	return rc;
@@ -221,9 +239,8 @@ int live_capture(struct live *lv, bool stop, const struct walk_opts *o,
 	}
 	if (!rc && !stop && lv->py.layout.tstate_native_thread_id == OFF_NONE)
 		tids_from_pthread_scan(lv, d, &ot);
-	if (rc && !procfs_pid_exists(lv->pid))
-		rc = err_set(e, SS_EGONE, "process %d exited during the dump",
-			     (int)lv->pid);
+	if (rc && rc != SS_EGONE && process_gone(lv->pid))
+		rc = exited(lv->pid, e);
 	apply_os_facts(d, &ot);
 out:
 	free(ot.v);

@@ -20,9 +20,9 @@ scenarios.  Under pytest-xdist all tests of one target go to one worker, so
 each target is started once.
 """
 import atexit
-import os
 import re
 import shutil
+import sys
 import uuid
 
 import pytest
@@ -33,8 +33,8 @@ INTERPS = helpers.interpreters()
 BY_ID = {i.id: i for i in INTERPS}
 TARGET_KEYS = {}
 for _i in INTERPS:
-    for _s in helpers.SCENARIOS + ["large", "finalizing", "exiting"]:
-        TARGET_KEYS["%s-%s" % (_i.id, _s)] = (_i, _s)
+    for _s in helpers.SCENARIOS + ["large", "finalizing", "exiting", "locals"]:
+        TARGET_KEYS[sys.intern("%s-%s" % (_i.id, _s))] = (_i, _s)
 
 _live_targets = []
 
@@ -62,8 +62,12 @@ def target_params(scenarios, interp_ids=None):
         if interp_ids and interp.id not in interp_ids:
             continue
         for sc in scenarios:
-            key = "%s-%s" % (interp.id, sc)
-            reason = interp.missing or helpers.scenario_skip(interp, sc)
+            # The very same string object each time: pytest reuses a
+            # session-scoped fixture only for an identical (`is`) parameter.
+            if helpers.scenario_skip(interp, sc):
+                continue  # does not apply to this version: no test at all
+            key = sys.intern("%s-%s" % (interp.id, sc))
+            reason = interp.missing
             marks = [pytest.mark.skip(reason=reason)] if reason else []
             params.append(pytest.param(key, id=key, marks=marks))
     return params

@@ -15,7 +15,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 TARGETS_SRC = REPO / "tests" / "py" / "targets"
-SNAKESCOPE = os.environ.get("SNAKESCOPE") or str(REPO / "build" / "snakescope")
+SNAKESCOPE = os.path.abspath(os.environ.get("SNAKESCOPE") or str(REPO / "build" / "snakescope"))
 CHROOT = (os.environ.get("SNAKESCOPE_CHROOT") or "/var/cache/snakescope/sid").rstrip("/")
 STAMP = os.path.join(CHROOT, ".snakescope-stamp")
 SETUP_HINT = "run tests/setup.sh"
@@ -226,8 +226,9 @@ def task_syscall(pid, tid):
     return words[0] if words else "?"
 
 
-def stopped_or_traced(pid):
-    """Descriptions of the tasks of PID that are stopped or traced (empty if none)."""
+def stopped_or_traced(pid, limit=4):
+    """Descriptions of the tasks of PID that are stopped or traced (empty if
+    none; at most LIMIT of them, then how many more)."""
     bad = []
     for tid in tasks(pid):
         try:
@@ -237,6 +238,8 @@ def stopped_or_traced(pid):
         state = st.get("State", "?")
         if state[:1] in ("t", "T") or st.get("TracerPid", "0") != "0":
             bad.append("task %d: State %s, TracerPid %s" % (tid, state, st.get("TracerPid")))
+    if len(bad) > limit:
+        bad[limit:] = ["and %d more tasks" % (len(bad) - limit)]
     return bad
 
 

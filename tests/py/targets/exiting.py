@@ -7,7 +7,6 @@ from __future__ import print_function
 import os
 import random
 import sys
-import threading
 import time
 
 import sstarget

@@ -8,6 +8,7 @@ from __future__ import print_function
 import json
 import os
 import sys
+import tempfile
 
 import sstarget
 
@@ -47,8 +48,11 @@ def main():
     mod = interpreters_module()
     if mod is None:
         sstarget.skip("no _interpreters or _xxsubinterpreters module")
-    truth = os.environ.get("SNAKESCOPE_TRUTH") or os.path.join(HERE, "subtruth")
+    truth = os.environ.get("SNAKESCOPE_TRUTH") or os.path.join(tempfile.gettempdir(), "subtruth")
     sub_truth = truth + ".sub.json"
+    if os.path.exists(sub_truth):
+        os.unlink(sub_truth)
+
     def sub_written():
         return os.path.exists(sub_truth)
 
