@@ -1,10 +1,12 @@
 #include "cmd/live.h"
 
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "target/mem_cache.h"
 #include "target/mem_live.h"
@@ -26,20 +28,50 @@ struct os_threads {
 
 /* Gone, or a zombie whose memory is already released: whatever failed, the
  * reason to report is that the process exited. */
+/* PF_EXITING from the task's flags (field 9 of /proc/PID/stat): set at the
+ * start of do_exit(), before the address space is torn down, so a failed
+ * read of an exiting process can be told from a corrupt one. */
+#define PF_EXITING 0x4u
+
+static bool process_exiting(pid_t pid)
+{
+	char path[64], buf[1024], *p;
+	unsigned long flags = 0;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return true;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return true;
+	buf[n] = '\0';
+	p = strrchr(buf, ')');
+	if (!p || sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %lu", &flags) != 1)
+		return false;
+	return flags & PF_EXITING;
+}
+
+/* Gone, a zombie, or on its way out: whatever failed, the reason to report
+ * is that the process exited. */
 static bool process_gone(pid_t pid)
 {
 	char state = '?';
 
 	if (!procfs_pid_exists(pid))
 		return true;
-	return procfs_thread_state(pid, pid, &state) == 0 &&
-	       (state == 'Z' || state == 'X');
+	if (procfs_thread_state(pid, pid, &state) == 0 &&
+	    (state == 'Z' || state == 'X'))
+		return true;
+	return process_exiting(pid);
 }
 
-static int exited(pid_t pid, struct err *e)
+static int exited(pid_t pid, const char *when, struct err *e)
 {
-	return err_set(e, SS_EGONE, "process %d exited during the dump",
-		       (int)pid);
+	return err_set(e, SS_EGONE, "process %d exited%s", (int)pid, when);
 }
 
 int live_open(struct live *lv, pid_t pid, struct err *e)
@@ -57,8 +89,8 @@ int live_open(struct live *lv, pid_t pid, struct err *e)
 		lv->mem = mem_cache_new(lv->raw);
 		rc = py_proc_detect(&lv->py, pid, lv->mem, &lv->maps, e);
 	}
-	if (rc && rc != SS_EGONE && process_gone(pid))
-		rc = exited(pid, e);
+	if (rc && process_gone(pid))
+		rc = exited(pid, "", e);
 	if (rc)
 		live_close(lv);
 	return rc;
@@ -239,8 +271,8 @@ int live_capture(struct live *lv, bool stop, const struct walk_opts *o,
 	}
 	if (!rc && !stop && lv->py.layout.tstate_native_thread_id == OFF_NONE)
 		tids_from_pthread_scan(lv, d, &ot);
-	if (rc && rc != SS_EGONE && process_gone(lv->pid))
-		rc = exited(lv->pid, e);
+	if (rc && process_gone(lv->pid))
+		rc = exited(lv->pid, " during the dump", e);
 	apply_os_facts(d, &ot);
 out:
 	free(ot.v);

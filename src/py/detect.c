@@ -343,9 +343,12 @@ static void describe_location(struct py_proc *p, const char *path,
 
 static int not_initialised(const struct py_proc *p, struct err *e)
 {
+	/* The same state is seen before start-up and after Py_Finalize
+	 * has finished (the process is about to exit): say both. */
 	return err_set(e, SS_ENOTREADY,
-		       "Python in process %d is not initialised yet (try again "
-		       "once it has started)", (int)p->pid);
+		       "Python in process %d is not initialised: it is still "
+		       "starting up or has already shut down (try again while "
+		       "it runs)", (int)p->pid);
 }
 
 static int finalising(const struct py_proc *p, struct err *e)
