@@ -217,7 +217,7 @@ def test_process_exits_during_dump(interp_id, start):
             key = re.sub(r"\b(0x[0-9a-f]+|\d+)\b", "N", res.err.strip())
             # The process ran Python and then went away: the message must
             # say so (exited, exiting, finalising), not blame the target.
-            if not re.search(r"exit|finali[sz]|shutting down|zombie|gone|vanish", res.err, re.I):
+            if not re.search(r"exit|finali[sz]|shutting down|shut down|zombie|gone|vanish", res.err, re.I):
                 unclear.append(res.err.strip())
         else:
             key = "ok"
