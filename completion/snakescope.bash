@@ -3,7 +3,7 @@ _snakescope()
 {
 	local cur prev words cword
 	_init_completion || return
-	local commands="dump info"
+	local commands="dump info maps pin"
 	if ((cword == 1)); then
 		COMPREPLY=($(compgen -W "$commands --help --version" -- "$cur"))
 		return
@@ -19,6 +19,18 @@ _snakescope()
 	info)
 		if [[ $cur == -* ]]; then
 			COMPREPLY=($(compgen -W "--json --help" -- "$cur"))
+			return
+		fi
+		;;
+	maps)
+		if [[ $cur == -* ]]; then
+			COMPREPLY=($(compgen -W "--json --all --watch --help" -- "$cur"))
+			return
+		fi
+		;;
+	pin)
+		if [[ $cur == -* ]]; then
+			COMPREPLY=($(compgen -W "--dry-run --all --help" -- "$cur"))
 			return
 		fi
 		;;

@@ -11,6 +11,10 @@ static const struct cmd commands[] = {
 	{ "dump", cmd_dump, "print every thread's Python stack", cmd_dump_usage },
 	{ "info", cmd_info, "show what Python a process runs and how it was found",
 	  cmd_info_usage },
+	{ "maps", cmd_maps, "find shared objects rewritten under a process",
+	  cmd_maps_usage },
+	{ "pin", cmd_pin, "protect loaded extension modules from rewrites",
+	  cmd_pin_usage },
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -27,7 +31,8 @@ static void usage(FILE *out)
 			commands[i].summary);
 	fputs("\n'snakescope <command> --help' describes a command.\n"
 	      "exit status: 0 ok, 1 failure, 2 usage error, 3 permission "
-	      "denied\n", out);
+	      "denied,\n4 findings (maps: an object rewritten or corrupted)\n",
+	      out);
 }
 
 static int exit_code(int rc)
@@ -35,6 +40,8 @@ static int exit_code(int rc)
 	switch (rc) {
 	case 0:
 		return 0;
+	case CMD_FINDINGS:
+		return 4;
 	case SS_EUSAGE:
 		return 2;
 	case SS_EPERM:
@@ -99,7 +106,7 @@ int main(int argc, char **argv)
 	status = exit_code(rc);
 	if (check_stdout() && !status)
 		status = 1;
-	if (rc) {
+	if (rc < 0) {
 		fprintf(stderr, "snakescope: %s\n",
 			ctx.err.msg[0] ? ctx.err.msg : "failed");
 		if (rc == SS_EUSAGE && !ctx.usage_shown) {

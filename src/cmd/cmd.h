@@ -16,6 +16,10 @@ struct ctx {
 	int usage_shown;
 };
 
+/* A command's positive return value: it ran and found problems, exit
+ * status 4 (`maps` finding a rewritten or corrupted object). */
+#define CMD_FINDINGS 4
+
 struct cmd {
 	const char *name;
 	int (*fn)(int argc, char **argv, struct ctx *ctx);
@@ -27,6 +31,10 @@ int cmd_dump(int argc, char **argv, struct ctx *ctx);
 int cmd_info(int argc, char **argv, struct ctx *ctx);
 void cmd_dump_usage(FILE *out);
 void cmd_info_usage(FILE *out);
+int cmd_maps(int argc, char **argv, struct ctx *ctx);
+int cmd_pin(int argc, char **argv, struct ctx *ctx);
+void cmd_maps_usage(FILE *out);
+void cmd_pin_usage(FILE *out);
 
 /* Parse a pid argument; SS_EUSAGE with a message when it is not one. */
 int parse_pid(const char *s, int *pid, struct err *e);

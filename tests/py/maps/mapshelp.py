@@ -43,14 +43,14 @@ class Skip(Exception):
 # ----------------------------------------------------------------- building
 
 _built = {}
-_build_root = []
 
 
-def _build_dir():
-    if not _build_root:
-        d = tempfile.mkdtemp(prefix="ssmaps-build-")
-        _build_root.append(d)
-    return _build_root[0]
+def _cache_dir():
+    """Built extensions are shared by the xdist workers and kept between
+    runs, keyed by everything that goes into them."""
+    d = os.path.join(tempfile.gettempdir(), "snakescope-maps-ext-%d" % os.getuid())
+    os.makedirs(d, mode=0o755, exist_ok=True)
+    return d
 
 
 def _interp_run(interp, code):
@@ -67,7 +67,7 @@ def _interp_run(interp, code):
 
 def build_extension(interp):
     """The host path of ssmext.so built against INTERP's own headers
-    (cached per interpreter).  Skip when the headers or gcc are missing."""
+    (cached).  Skip when the headers or gcc are missing."""
     if interp.id in _built:
         return _built[interp.id]
     gcc = shutil.which("gcc") or shutil.which("cc")
@@ -75,20 +75,28 @@ def build_extension(interp):
         raise Skip("no C compiler (gcc) to build the test extension: %s" % helpers.SETUP_HINT)
     inc = _interp_run(interp, "import sysconfig; print(sysconfig.get_paths()['include'])")
     host_inc = interp.host_path(inc)
-    if not os.path.exists(os.path.join(host_inc, "Python.h")):
+    python_h = os.path.join(host_inc, "Python.h")
+    if not os.path.exists(python_h):
         raise Skip("no Python.h for %s in %s (install its -dev package): %s"
                    % (interp.id, host_inc, helpers.SETUP_HINT))
-    out = os.path.join(_build_dir(), "ssmext-%s.so" % interp.id)
     cmd = [gcc, "-shared", "-fPIC", "-O1", "-g", "-I", host_inc]
     if interp.root != "/":
         # Debian's pyconfig.h includes <x86_64-linux-gnu/python3.X/...>,
         # found in the chroot's /usr/include after the host's own.
         cmd += ["-idirafter", os.path.join(interp.root, "usr/include")]
-    cmd += [EXT_SRC, "-o", out]
-    p = subprocess.run(cmd, capture_output=True, timeout=120)
-    if p.returncode != 0:
-        raise AssertionError("building the test extension for %s failed:\n$ %s\n%s"
-                             % (interp.id, " ".join(cmd), p.stderr.decode("utf-8", "replace")))
+    key = hashlib.sha256()
+    with open(EXT_SRC, "rb") as f:
+        key.update(f.read())
+    st = os.stat(python_h)
+    key.update(repr((cmd, st.st_size, st.st_mtime_ns)).encode())
+    out = os.path.join(_cache_dir(), "ssmext-%s-%s.so" % (interp.id, key.hexdigest()[:16]))
+    if not os.path.exists(out):
+        tmp = "%s.%d.tmp" % (out, os.getpid())
+        p = subprocess.run(cmd + [EXT_SRC, "-o", tmp], capture_output=True, timeout=120)
+        if p.returncode != 0:
+            raise AssertionError("building the test extension for %s failed:\n$ %s\n%s"
+                                 % (interp.id, " ".join(cmd), p.stderr.decode("utf-8", "replace")))
+        os.rename(tmp, out)  # atomic: a concurrent worker sees all or nothing
     _built[interp.id] = out
     return out
 
