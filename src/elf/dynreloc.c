@@ -8,7 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "elf/elffd.h"
+#include "elf/elffile.h"
 #include "util/xalloc.h"
 
 #define MAX_LOADS 64

@@ -48,25 +48,22 @@ static void note_symbol_tables(struct elf_file *f)
 	}
 }
 
-int elf_file_open(struct elf_file *f, const char *path, const char *display,
-		  struct err *e)
+/* Take over fd and check that it is an x86-64 ELF file.  cmd is
+ * ELF_C_READ_MMAP (fast) or ELF_C_READ (pread: a concurrent truncation is a
+ * failed read rather than SIGBUS). */
+static int begin(struct elf_file *f, int fd, Elf_Cmd cmd, const char *display,
+		 struct err *e)
 {
 	int rc;
 
 	memset(f, 0, sizeof(*f));
-	f->fd = -1;
+	f->fd = fd;
 	rc = init_libelf(e);
-	if (rc)
+	if (rc) {
+		elf_file_close(f);
 		return rc;
-	f->fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (f->fd < 0) {
-		int saved = errno;
-
-		return err_set(e, saved == EACCES ? SS_EPERM : SS_EIO,
-			       "cannot open '%s': %s", display,
-			       strerror(saved));
 	}
-	f->elf = elf_begin(f->fd, ELF_C_READ_MMAP, NULL);
+	f->elf = elf_begin(f->fd, cmd, NULL);
 	if (!f->elf || elf_kind(f->elf) != ELF_K_ELF ||
 	    !gelf_getehdr(f->elf, &f->ehdr)) {
 		elf_file_close(f);
@@ -82,6 +79,42 @@ int elf_file_open(struct elf_file *f, const char *path, const char *display,
 	find_min_vaddr(f);
 	note_symbol_tables(f);
 	return 0;
+}
+
+int elf_file_open(struct elf_file *f, const char *path, const char *display,
+		  struct err *e)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0) {
+		int saved = errno;
+
+		memset(f, 0, sizeof(*f));
+		f->fd = -1;
+		return err_set(e, saved == EACCES ? SS_EPERM : SS_EIO,
+			       "cannot open '%s': %s", display,
+			       strerror(saved));
+	}
+	return begin(f, fd, ELF_C_READ_MMAP, display, e);
+}
+
+int elf_file_open_fd(struct elf_file *f, int fd, const char *display,
+		     struct err *e)
+{
+	return begin(f, fd, ELF_C_READ, display, e);
+}
+
+size_t elf_load_segments(struct elf_file *f, GElf_Phdr *out, size_t max)
+{
+	size_t i, n = 0, k = 0;
+	GElf_Phdr ph;
+
+	if (elf_getphdrnum(f->elf, &n) != 0)
+		return 0;
+	for (i = 0; i < n && k < max; i++)
+		if (gelf_getphdr(f->elf, (int)i, &ph) && ph.p_type == PT_LOAD)
+			out[k++] = ph;
+	return k;
 }
 
 void elf_file_close(struct elf_file *f)

@@ -26,6 +26,16 @@ int elf_file_open(struct elf_file *f, const char *path, const char *display,
 		  struct err *e);
 void elf_file_close(struct elf_file *f);
 
+/* The same from a descriptor (owned from now on, closed by
+ * elf_file_close() or here on failure), reading with pread rather than
+ * mmap: `maps` and `pin` look at files someone may be truncating right
+ * now, and a mapped file would turn that into SIGBUS in snakescope. */
+int elf_file_open_fd(struct elf_file *f, int fd, const char *display,
+		     struct err *e);
+
+/* The PT_LOAD headers of f, at most max; returns how many. */
+size_t elf_load_segments(struct elf_file *f, GElf_Phdr *out, size_t max);
+
 /* One pass over .symtab and .dynsym: values[i] = st_value of names[i], or 0
  * when absent.  from_symtab[i] (optional) tells which table it came from.
  * Returns how many were found. */

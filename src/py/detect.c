@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "elf/elffile.h"
+#include "target/rootview.h"
 #include "py/layout_debugoffsets.h"
 
 enum sym_index {
@@ -116,23 +117,14 @@ static size_t collect_candidates(pid_t pid, const struct maps *maps,
 }
 
 /* The kernel prints mapping and exe paths relative to *our* root: for a
- * chrooted target they carry the chroot's prefix, which /proc/PID/root
- * already supplies.  Strip it to get the path the target itself sees. */
+ * chrooted target they carry the chroot's prefix.  Strip it to get the
+ * path the target itself sees. */
 static const char *target_view(pid_t pid, const char *path)
 {
-	char link[32], root[PATH_MAX];
-	ssize_t n;
-	size_t len;
+	struct target_root root;
 
-	snprintf(link, sizeof(link), "/proc/%d/root", (int)pid);
-	n = readlink(link, root, sizeof(root) - 1);
-	if (n <= 1)
-		return path;
-	root[n] = '\0';
-	len = (size_t)n;
-	if (strncmp(path, root, len) == 0 && path[len] == '/')
-		return path + len;
-	return path;
+	target_root_init(&root, pid);
+	return target_root_view(&root, path);
 }
 
 static int open_candidate(pid_t pid, const struct candidate *c,

@@ -12,7 +12,7 @@
 
 #include "elf/buildid.h"
 #include "elf/dynreloc.h"
-#include "elf/elffd.h"
+#include "elf/elffile.h"
 #include "elf/nearsym.h"
 #include "so/filter.h"
 #include "target/mem_live.h"
