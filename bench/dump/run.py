@@ -23,6 +23,7 @@ import argparse
 import ctypes
 import datetime
 import glob
+import hashlib
 import json
 import mmap
 import os
@@ -49,6 +50,13 @@ SHAPES = [(1, 10), (10, 100), (100, 50)]
 
 _targets = []       # live Target objects, for cleanup
 _tmpdirs = []       # directories to remove at exit
+
+
+def count_lines(found):
+    d = {}
+    for line in found:
+        d[int(line)] = d.get(int(line), 0) + 1
+    return d
 
 
 def _pdeathsig():
@@ -86,11 +94,27 @@ class Interp:
         return out.strip() if out else "?"
 
 
+def run_group(argv, timeout, stderr=subprocess.PIPE):
+    """subprocess.run in its own process group, killed whole on timeout or
+    on any exception (Ctrl-C), so no grandchild outlives it.  Returns
+    (returncode, stdout bytes, stderr bytes); raises TimeoutExpired."""
+    p = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=stderr,
+                         stdin=subprocess.DEVNULL, start_new_session=True)
+    try:
+        out, err = p.communicate(timeout=timeout)
+        return p.returncode, out, err
+    except BaseException:
+        try:
+            os.killpg(p.pid, signal.SIGKILL)
+        except OSError:
+            pass
+        p.communicate()   # reaps the leader only after the group is killed
+        raise
+
+
 def run_quiet(argv, timeout):
     try:
-        p = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                           stdin=subprocess.DEVNULL, timeout=timeout)
-        return p.stdout.decode(errors="replace")
+        return run_group(argv, timeout, stderr=subprocess.STDOUT)[1].decode(errors="replace")
     except (OSError, subprocess.TimeoutExpired):
         return None
 
@@ -215,7 +239,36 @@ def _on_signal(signum, frame):
 # ---------------------------------------------------------------- tools
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
-DEEP_TB = re.compile(r"\bin deep\b")   # traceback style: File "...", line N, in deep
+# traceback style (snakescope, gdb py-bt, profiling.sampling):
+#   File "/tmp/.../target.py", line 58, in deep
+DEEP_TB = re.compile(r"\bline (\d+), in deep\b")
+
+
+def _target_lines():
+    """Line numbers in target.py of the recursive call and of the parking
+    read: every `deep` frame of a correct dump is on one of the two."""
+    rec = read = None
+    with open(TARGET) as f:
+        for n, line in enumerate(f, 1):
+            if "return deep(n - 1" in line:
+                rec = n
+            elif "os.read(PARK_FD" in line and "if not" in line:
+                read = n
+    return rec, read
+
+
+LINE_REC, LINE_READ = _target_lines()
+
+
+def expected_frames(threads, depth):
+    """{line: count} of `deep` frames in a correct dump: each thread has one
+    frame in the read and the rest in the recursive call; the main thread
+    has one `deep` frame fewer (its bottom frame is <module>)."""
+    return {LINE_REC: threads * depth - 1 - threads, LINE_READ: threads}
+
+
+def fmt_frames(fr):
+    return "{%s}" % ", ".join("line %d: %d" % kv for kv in sorted(fr.items())) if fr else "none"
 
 
 class Result:
@@ -244,21 +297,23 @@ class Tool:
         raise NotImplementedError
 
     def frames(self, out, err):
-        return len(DEEP_TB.findall(out))
+        """{line: count} of the `deep` frames in the tool's output."""
+        return count_lines(DEEP_TB.findall(out))
 
     def run(self, target):
         argv = self.argv(target)
         t0 = time.perf_counter()
         try:
-            p = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                               stdin=subprocess.DEVNULL, timeout=self.timeout)
+            rc, out, err = run_group(argv, self.timeout)
         except subprocess.TimeoutExpired:
             return Result((time.perf_counter() - t0) * 1e3, False, err="timeout after %ds" % self.timeout)
+        except OSError as e:
+            return Result(0.0, False, err="cannot run %s: %s" % (argv[0], e))
         wall = (time.perf_counter() - t0) * 1e3
-        out = p.stdout.decode(errors="replace")
-        err = p.stderr.decode(errors="replace")
-        if p.returncode != 0:
-            return Result(wall, False, out=out, err="exit %d: %s" % (p.returncode, err.strip() or out.strip()[-500:]))
+        out = out.decode(errors="replace")
+        err = err.decode(errors="replace")
+        if rc != 0:
+            return Result(wall, False, out=out, err="exit %d: %s" % (rc, err.strip() or out.strip()[-500:]))
         return Result(wall, True, self.frames(out, err), self.pause(out, err), out, err)
 
     def pause(self, out, err):
@@ -275,12 +330,25 @@ class Snakescope(Tool):
     name = "snakescope"
     timeout = 30
 
+    def __init__(self, args):
+        Tool.__init__(self, args)
+        # Run a private copy, so a rebuild during the run cannot mix builds.
+        self.copy = None
+        self.sha = "?"
+        if os.access(args.snakescope, os.X_OK):
+            d = tempfile.mkdtemp(prefix="snakescope-bench-bin-")
+            _tmpdirs.append(d)
+            self.copy = os.path.join(d, "snakescope")
+            shutil.copy2(args.snakescope, self.copy)
+            with open(self.copy, "rb") as f:
+                self.sha = hashlib.sha256(f.read()).hexdigest()[:12]
+
     def exe(self):
-        return self.args.snakescope
+        return self.copy or self.args.snakescope
 
     def available(self):
-        if not os.access(self.exe(), os.X_OK):
-            return "%s not built (run make)" % self.exe()
+        if not self.copy:
+            return "%s not built (run make)" % self.args.snakescope
         return None
 
     def argv(self, target):
@@ -377,8 +445,10 @@ class Austin(Tool):
         austin inside the same chroot (it then sees the target's files)."""
         def why(r):
             if not r.ok:
-                lines = [l.strip() for l in ANSI.sub("", r.err + "\n" + r.out).splitlines() if l.strip()]
-                return "%s, %s" % (r.err.split(":")[0], " ".join(lines[-3:])[:160]) if lines else "failed"
+                # skip austin's ASCII-art banner: keep the first real sentence
+                text = " ".join(ANSI.sub("", r.err.split(":", 1)[-1] + " " + r.out).split())
+                m = re.search(r"[A-Z][a-z]+( [\w'-]+){3,}[^.]*\.", text)
+                return "%s: %s" % (r.err.split(":")[0], m.group(0) if m else text[-120:])
             return "exit 0 but no frame of `deep` (ends: %s)" % " | ".join(
                 ANSI.sub("", r.out).strip().splitlines()[-2:])[:100]
         self.mode[target.interp.label] = "host"
@@ -399,7 +469,7 @@ class Austin(Tool):
     def frames(self, out, err):
         # austin's where mode prints one line per frame, in colour whether
         # or not stdout is a terminal: "    deep (/tmp/.../target.py:58)".
-        return len(re.findall(r"^\s*deep \(", ANSI.sub("", out), re.M))
+        return count_lines(re.findall(r"^\s*deep \(.*:(\d+)\)\s*$", ANSI.sub("", out), re.M))
 
 
 class Sampling(Tool):
@@ -563,8 +633,8 @@ def tool_versions(tools):
             continue
         if isinstance(t, Snakescope):
             out = run_quiet([t.exe(), "--version"], 10)
-            v.append("snakescope %s (git %s)" % (out.strip().splitlines()[0] if out and out.strip() else "?",
-                                                 snakescope_rev()))
+            v.append("snakescope %s (git %s, build/snakescope sha256 %s)" % (
+                out.strip().splitlines()[0] if out and out.strip() else "?", snakescope_rev(), t.sha))
         elif isinstance(t, Gdb):
             out = run_quiet(["gdb", "--version"], 10)
             v.append(out.strip().splitlines()[0] if out else "gdb ?")
@@ -583,6 +653,91 @@ def log(msg):
     print(msg, file=sys.stderr, flush=True)
 
 
+def measure_row(args, it, threads, depth, row, active, notes, failures, state):
+    """Warm up and time every active tool on one target; returns the tools
+    that worked.  Raises TargetError if the target is lost."""
+    expect = expected_frames(threads, depth)
+    where = "%s %s" % (it.label, row["shape"])
+    target = Target(it, threads, depth)
+    # warm-up (page cache, first attach), and a correctness check
+    for t in list(active):
+        state["last"] = t.name
+        r = t.warmup(target)
+        cell = row["cells"][t.name] = {"walls": [], "pauses": [], "frames": [], "errors": []}
+        if r.ok and not r.frames and t.name != "snakescope":
+            tail = " | ".join(ANSI.sub("", r.out).strip().splitlines()[-2:])
+            r.ok, r.err = False, "exit 0 but no frame of `deep` in its output (ends: %s)" % tail[:120]
+        if not r.ok:
+            cell["unsupported"] = r.err.strip().splitlines()[0][:200] if r.err.strip() else "failed"
+            failures.append((where, t.command_text(target), r.err, r.out))
+            active.remove(t)
+            log("  %-20s FAILED: %s" % (t.name, cell["unsupported"]))
+        elif r.frames != expect:
+            log("  %-20s warm-up saw `deep` frames %s, expected %s" % (
+                t.name, fmt_frames(r.frames), fmt_frames(expect)))
+        target.wait_parked()
+    # timed runs, tools interleaved run by run so drift hits all alike
+    nruns = {t.name: getattr(args, t.runs_key) for t in active}
+    for i in range(max(nruns.values() or [0])):
+        for t in active:
+            if i >= nruns[t.name]:
+                continue
+            state["last"] = t.name
+            r = t.run(target)
+            cell = row["cells"][t.name]
+            if r.ok:
+                cell["walls"].append(r.wall_ms)
+                cell["frames"].append(r.frames)
+                if r.pause_ms is not None:
+                    cell["pauses"].append(r.pause_ms)
+            else:
+                cell["errors"].append(r.err.strip()[:300])
+                failures.append((where, t.command_text(target), r.err, r.out))
+            target.wait_parked()
+    for t in active:
+        cell = row["cells"][t.name]
+        cell["wall"] = stats(cell["walls"])
+        cell["pause"] = stats(cell["pauses"])
+        bad = [f for f in cell["frames"] if f != expect]
+        if bad:
+            notes.append("%s: %s showed wrong stacks in %d of %d runs: `deep` frames %s, expected %s" % (
+                where, t.name, len(bad), len(cell["frames"]), fmt_frames(bad[0]), fmt_frames(expect)))
+        if cell["errors"]:
+            notes.append("%s: %s failed %d of %d runs: %s" % (
+                where, t.name, len(cell["errors"]), len(cell["errors"]) + len(cell["walls"]),
+                cell["errors"][0]))
+        log("  %-20s %s ms%s" % (t.name, fmt_cell(cell["wall"]),
+                                  (", pause %s ms" % fmt_ms(cell["pause"]["median"])) if cell["pause"] else ""))
+    target.stop()
+    return active
+
+
+def stall_row(args, it, threads, depth, row, active, state):
+    """Same shape plus a spinning ticker thread: the largest gap in its
+    clock loop while each tool runs (and with none running)."""
+    target = Target(it, threads, depth, stall=True)
+    base = []
+    for _ in range(args.stall_runs):
+        target.stall_reset()
+        time.sleep(0.05)   # idle window: the ticker's noise floor
+        base.append(target.stall_read())
+    row["stall"]["(idle 50 ms)"] = stats(base)
+    for t in active:
+        n = min(args.stall_runs, getattr(args, t.runs_key))
+        gaps = []
+        for _ in range(n):
+            target.stall_reset()
+            state["last"] = t.name
+            r = t.run(target)
+            if r.ok:
+                gaps.append(target.stall_read())
+            target.wait_parked()
+        row["stall"][t.name] = stats(gaps)
+    log("  stall: " + ", ".join("%s %s" % (k, fmt_ms(v["median"]) if v else "-")
+                                for k, v in row["stall"].items()))
+    target.stop()
+
+
 def bench(args):
     shapes = SHAPES
     if args.shape:
@@ -597,6 +752,9 @@ def bench(args):
 
     started = datetime.datetime.now()
     args.machine_start = machine()
+    if os.getloadavg()[0] > 0.8:
+        log("run.py: warning: load average %.2f before starting; other work on this "
+            "%d-cpu machine will show up as noise" % (os.getloadavg()[0], os.cpu_count()))
     notes = []         # anything odd, printed under the table
     failures = []      # (where, command, message) for the log
     rows = []          # dicts
@@ -611,94 +769,28 @@ def bench(args):
             row = {"python": it.label, "version": ver, "shape": "%dx%d" % (threads, depth),
                    "cells": {}, "stall": {}}
             rows.append(row)
-            expect = threads * depth - 1
             log("== %s (%s) %dx%d" % (it.label, ver, threads, depth))
-            try:
-                target = Target(it, threads, depth)
-            except TargetError as e:
-                notes.append("%s %s: %s" % (it.label, row["shape"], e))
-                log(notes[-1])
-                continue
             active = []
             for t in tools:
                 why = tool_why[t.name] or t.applies(it)
                 if why:
                     row["cells"][t.name] = {"skip": why}
-                    continue
-                active.append(t)
-            # warm-up (page cache, first attach), and a correctness check
-            for t in list(active):
-                r = t.warmup(target)
-                cell = row["cells"][t.name] = {"walls": [], "pauses": [], "frames": [], "errors": []}
-                if r.ok and r.frames == 0 and t.name != "snakescope":
-                    tail = " | ".join(ANSI.sub("", r.out).strip().splitlines()[-2:])
-                    r.ok, r.err = False, "exit 0 but no frame of `deep` in its output (ends: %s)" % tail[:120]
-                if not r.ok:
-                    cell["unsupported"] = r.err.strip().splitlines()[0][:200] if r.err.strip() else "failed"
-                    failures.append((it.label + " " + row["shape"], t.command_text(target), r.err, r.out))
-                    active.remove(t)
-                    log("  %-20s FAILED: %s" % (t.name, cell["unsupported"]))
-                elif r.frames != expect:
-                    log("  %-20s warm-up saw %s of %d `deep` frames" % (t.name, r.frames, expect))
-                target.wait_parked()
-            nruns = {t.name: getattr(args, t.runs_key) for t in active}
-            for i in range(max(nruns.values() or [0])):
-                for t in active:
-                    if i >= nruns[t.name]:
-                        continue
-                    r = t.run(target)
-                    cell = row["cells"][t.name]
-                    if r.ok:
-                        cell["walls"].append(r.wall_ms)
-                        cell["frames"].append(r.frames)
-                        if r.pause_ms is not None:
-                            cell["pauses"].append(r.pause_ms)
-                    else:
-                        cell["errors"].append(r.err.strip()[:300])
-                        failures.append((it.label + " " + row["shape"], t.command_text(target), r.err, r.out))
-                    target.wait_parked()
-            for t in active:
-                cell = row["cells"][t.name]
-                cell["wall"] = stats(cell["walls"])
-                cell["pause"] = stats(cell["pauses"])
-                bad = sorted(set(f for f in cell["frames"] if f != expect))
-                if bad:
-                    notes.append("%s %s: %s showed %s `deep` frames, expected %d" % (
-                        it.label, row["shape"], t.name, "/".join(map(str, bad)), expect))
-                if cell["errors"]:
-                    notes.append("%s %s: %s failed %d of %d runs: %s" % (
-                        it.label, row["shape"], t.name, len(cell["errors"]),
-                        len(cell["errors"]) + len(cell["walls"]), cell["errors"][0]))
-                log("  %-20s %s ms%s" % (t.name, fmt_cell(cell["wall"]),
-                                          (", pause %s ms" % fmt_ms(cell["pause"]["median"])) if cell["pause"] else ""))
-            target.stop()
-
-            if args.no_stall or not active:
-                continue
+                else:
+                    active.append(t)
+            where = "%s %s" % (it.label, row["shape"])
+            state = {"last": None}
             try:
-                target = Target(it, threads, depth, stall=True)
+                active = measure_row(args, it, threads, depth, row, active, notes, failures, state)
+                if not args.no_stall and active:
+                    state["last"] = None
+                    stall_row(args, it, threads, depth, row, active, state)
             except TargetError as e:
-                notes.append("%s %s stall target: %s" % (it.label, row["shape"], e))
-                continue
-            base = []
-            for _ in range(args.stall_runs):
-                target.stall_reset()
-                time.sleep(0.05)   # idle window: the ticker's noise floor
-                base.append(target.stall_read())
-            row["stall"]["(idle 50 ms)"] = stats(base)
-            for t in active:
-                n = min(args.stall_runs, nruns[t.name])
-                gaps = []
-                for _ in range(n):
-                    target.stall_reset()
-                    r = t.run(target)
-                    if r.ok:
-                        gaps.append(target.stall_read())
-                    target.wait_parked()
-                row["stall"][t.name] = stats(gaps)
-            log("  stall: " + ", ".join("%s %s" % (k, fmt_ms(v["median"]) if v else "-")
-                                        for k, v in row["stall"].items()))
-            target.stop()
+                notes.append("%s: %s%s" % (where, e, (" (right after a run of %s)" % state["last"])
+                                           if state["last"] else ""))
+                log("  " + notes[-1])
+            finally:
+                for t in list(_targets):
+                    t.stop()
 
     args.machine_end = machine()
     report = render(args, tools, tool_why, rows, notes, started)
@@ -745,6 +837,9 @@ def render(args, tools, tool_why, rows, notes, started):
     L.append("Dump latency, wall ms of the whole command: median [min-max] over N runs "
              "(snakescope and austin/profiling.sampling N=%d, gdb N=%d; +1 untimed warm-up each)."
              % (args.runs, args.gdb_runs))
+    L.append("`ss pause`: median of the time snakescope says (`--verbose`) it kept the target stopped, ms. "
+             "`n/a`: the tool does not apply to that Python; `unsupported`: it ran and failed or showed "
+             "no frame (reasons below).")
     L.append("")
     L.append("Machine: %s (at the end: %s). Date: %s. Command: `%s`" % (
         args.machine_start, args.machine_end.rsplit("load average ", 1)[-1], started.strftime("%Y-%m-%d %H:%M"),
@@ -835,7 +930,7 @@ def render(args, tools, tool_why, rows, notes, started):
             if "skip" in c and not tool_why.get(n):
                 other.setdefault((n, c["skip"]), []).append(row["python"])
             if "unsupported" in c:
-                other.setdefault((n, "unsupported: " + c["unsupported"]), []).append(row["python"] + " " + row["shape"])
+                other.setdefault((n, "unsupported: " + c["unsupported"]), []).append(row["python"])
     if skipped or other:
         L.append("Tools not run:")
         L.append("")

@@ -105,7 +105,7 @@ int cmd_info(int argc, char **argv, struct ctx *ctx)
 	int ch, json = 0, pid, rc;
 
 	opterr = 0;
-	while ((ch = getopt_long(argc, argv, "+jh", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "jh", longopts, NULL)) != -1) {
 		if (ch == 'j') {
 			json = 1;
 		} else if (ch == 'h') {

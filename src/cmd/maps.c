@@ -55,7 +55,7 @@ static int parse(int argc, char **argv, struct maps_opts *o, struct ctx *ctx)
 	int c;
 
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+jawh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "jawh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'j':
 			o->json = true;

@@ -51,7 +51,7 @@ static int parse(int argc, char **argv, struct pin_opts *o, struct ctx *ctx)
 	int c;
 
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+nah", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "nah", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'n':
 			o->dry_run = true;
