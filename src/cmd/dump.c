@@ -45,7 +45,7 @@ static int parse(int argc, char **argv, struct dump_opts *o, struct ctx *ctx)
 	int c, rc;
 
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+jnvh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "jnvh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'j':
 			o->json = 1;
