@@ -40,12 +40,12 @@ def main():
         t.start()
     for _ in workers:
         ready.acquire()
+    print("demo running as pid %d; try: snakescope dump %d" %
+          (os.getpid(), os.getpid()), file=sys.stderr)
     fd = os.environ.get("SNAKESCOPE_READY_FD")
     if fd:
         os.write(int(fd), b"ready\n")
         os.close(int(fd))
-    print("demo running as pid %d; try: snakescope dump %d" %
-          (os.getpid(), os.getpid()), file=sys.stderr)
     stop.wait()
 
 
