@@ -83,7 +83,8 @@ static int add_frame(struct walk *w, struct thread_stack *t, uint64_t code,
 static bool first_visit(struct walk *w, struct thread_stack *t, uint64_t addr)
 {
 	if (addrmap_has(&w->seen, addr)) {
-		thread_set_error(t, "frame chain loops back to 0x%llx",
+		thread_set_error(t, "frame chain loops back to 0x%llx (the "
+				 "stack changed while it was read, or is corrupt)",
 				 (unsigned long long)addr);
 		return false;
 	}
