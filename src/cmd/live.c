@@ -19,6 +19,7 @@ struct os_thread {
 	pid_t tid;
 	pid_t ns_tid;
 	char state;
+	int in_syscall;           /* at the stop: 1, 0, or -1 not stopped */
 };
 
 struct os_threads {
@@ -134,6 +135,7 @@ static int os_threads_read(pid_t pid, struct os_threads *ot, struct err *e)
 			ot->v[i].ns_tid = tids[i];
 		if (procfs_thread_state(pid, tids[i], &ot->v[i].state))
 			ot->v[i].state = '?';
+		ot->v[i].in_syscall = -1;
 	}
 	free(tids);
 	return 0;
@@ -216,7 +218,13 @@ static void apply_os_facts(struct dump *d, const struct os_threads *ot)
 		if (!o)
 			continue;
 		t->tid = o->tid;
-		t->status = o->state == 'R' ? THREAD_RUNNING : THREAD_IDLE;
+		/* Held stopped, a thread waiting in a system call is idle
+		 * even if the OS had just made it runnable to restart the
+		 * call; otherwise the OS state before the read decides. */
+		if (o->in_syscall >= 0)
+			t->status = o->in_syscall ? THREAD_IDLE : THREAD_RUNNING;
+		else
+			t->status = o->state == 'R' ? THREAD_RUNNING : THREAD_IDLE;
 	}
 }
 
@@ -265,6 +273,8 @@ int live_capture(struct live *lv, bool stop, const struct walk_opts *o,
 	rc = py_walk(r, o, d, e);
 	if (stop && !rc && lv->py.layout.tstate_native_thread_id == OFF_NONE)
 		tids_from_fs_base(&s, d, &ot);
+	for (size_t i = 0; stop && i < ot.n; i++)
+		ot.v[i].in_syscall = stopset_in_syscall(&s, ot.v[i].tid);
 	if (stop) {
 		stopset_release(&s);
 		d->pause_us = elapsed_us(&t0);

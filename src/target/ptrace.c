@@ -58,6 +58,7 @@ struct th {
 	enum th_state state;
 	int sig; /* signal to hand back on detach, 0 if none */
 	uint64_t fs_base;
+	bool in_syscall;
 };
 
 enum phase {
@@ -275,18 +276,23 @@ static int wait_stops(struct stopset_tracer *t, long long deadline)
 	}
 }
 
-/* The thread pointer of a stopped thread, where we know how to get it. */
-static int read_fs_base(pid_t tid, uint64_t *out)
+/* The thread pointer of a stopped thread, where we know how to get it, and
+ * whether it was stopped inside a system call (orig_rax is -1 in user
+ * space): a thread waiting in read/futex/select is idle even if the OS had
+ * briefly made it runnable to restart that call. */
+static int read_regs(pid_t tid, uint64_t *fs_base, bool *in_syscall)
 {
 #if defined(__x86_64__)
 	struct user_regs_struct regs;
 
 	if (ptrace(PTRACE_GETREGS, tid, NULL, &regs) < 0)
 		return -errno;
-	*out = regs.fs_base;
+	*fs_base = regs.fs_base;
+	*in_syscall = (long long)regs.orig_rax >= 0;
 #else
 	(void)tid;
-	*out = 0;
+	*fs_base = 0;
+	*in_syscall = false;
 #endif
 	return 0;
 }
@@ -353,7 +359,7 @@ static int stop_threads(struct stopset_tracer *t)
 
 		if (th->state != TH_STOPPED)
 			continue;
-		rc = read_fs_base(th->tid, &th->fs_base);
+		rc = read_regs(th->tid, &th->fs_base, &th->in_syscall);
 		if (rc == -ESRCH) /* SIGKILLed while held */
 			th->state = TH_GONE;
 		else if (rc)
@@ -455,13 +461,15 @@ static int publish(struct stopset *s, const struct stopset_tracer *t,
 
 	s->tids = malloc(cap * sizeof(*s->tids));
 	s->fs_base = malloc(cap * sizeof(*s->fs_base));
-	if (!s->tids || !s->fs_base)
+	s->in_syscall = malloc(cap * sizeof(*s->in_syscall));
+	if (!s->tids || !s->fs_base || !s->in_syscall)
 		return err_set(e, SS_ENOMEM, "out of memory");
 	for (i = 0; i < t->n; i++) {
 		if (t->th[i].state != TH_STOPPED)
 			continue;
 		s->tids[k] = t->th[i].tid;
 		s->fs_base[k] = t->th[i].fs_base;
+		s->in_syscall[k] = t->th[i].in_syscall;
 		k++;
 	}
 	s->n = k;
@@ -520,7 +528,7 @@ int stopset_stop_all(struct stopset *s, pid_t pid, struct err *e)
 	return rc;
 }
 
-uint64_t stopset_fs_base(const struct stopset *s, pid_t tid)
+static ssize_t index_of(const struct stopset *s, pid_t tid)
 {
 	size_t lo = 0, hi = s->n;
 
@@ -528,13 +536,27 @@ uint64_t stopset_fs_base(const struct stopset *s, pid_t tid)
 		size_t mid = lo + (hi - lo) / 2;
 
 		if (s->tids[mid] == tid)
-			return s->fs_base[mid];
+			return (ssize_t)mid;
 		if (s->tids[mid] < tid)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
-	return 0;
+	return -1;
+}
+
+uint64_t stopset_fs_base(const struct stopset *s, pid_t tid)
+{
+	ssize_t i = index_of(s, tid);
+
+	return i < 0 ? 0 : s->fs_base[i];
+}
+
+int stopset_in_syscall(const struct stopset *s, pid_t tid)
+{
+	ssize_t i = index_of(s, tid);
+
+	return i < 0 ? -1 : s->in_syscall[i];
 }
 
 void stopset_release(struct stopset *s)
@@ -553,8 +575,10 @@ void stopset_release(struct stopset *s)
 	}
 	free(s->tids);
 	free(s->fs_base);
+	free(s->in_syscall);
 	s->tids = NULL;
 	s->fs_base = NULL;
+	s->in_syscall = NULL;
 	s->n = 0;
 	/* Last: a Ctrl-C that arrived meanwhile kills us only now, with
 	 * the target already running again. */

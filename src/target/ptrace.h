@@ -38,6 +38,8 @@ struct stopset {
 	/* per tid: the thread pointer (x86-64 fs_base), which on glibc is
 	 * the thread's pthread_t; 0 where unknown or on other machines */
 	uint64_t *fs_base;
+	/* per tid: stopped inside a system call (waiting, not computing) */
+	bool *in_syscall;
 
 	/* private */
 	struct stopset_tracer *tracer; /* NULL when nothing is held */
@@ -70,6 +72,10 @@ int stopset_stop_all(struct stopset *s, pid_t pid, struct err *e);
 
 /* The fs_base of thread tid in the set, 0 if unknown. */
 uint64_t stopset_fs_base(const struct stopset *s, pid_t tid);
+
+/* 1 if tid was stopped inside a system call, 0 if in user space, -1 if
+ * tid is not in the set. */
+int stopset_in_syscall(const struct stopset *s, pid_t tid);
 
 /* Resume and detach every thread, handing back any signal that arrived
  * while it was held, then restore the signal mask (so a pending SIGINT is
