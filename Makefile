@@ -11,9 +11,9 @@ BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 VERSION  := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 
 CC       ?= cc
-PKGS     := libelf
+PKGS     := libelf libprotobuf-c zlib libzstd liblz4 liblzma
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lelf)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lelf -lprotobuf-c -lz -lzstd -llz4 -llzma)
 
 ifdef SAN
 BUILD    ?= build-san
@@ -36,7 +36,7 @@ LIB_OBJS := $(filter-out $(BUILD)/src/main.o,$(OBJS))
 UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BINS := $(UNIT_SRCS:%.c=$(BUILD)/%)
 
-.PHONY: all unit test install clean
+.PHONY: all unit test install clean fuzz proto
 all: $(BUILD)/snakescope
 
 $(BUILD)/snakescope: $(OBJS)
@@ -62,7 +62,28 @@ install: all
 	install -Dm644 man/snakescope.1 $(DESTDIR)$(MANDIR)/man1/snakescope.1
 	install -Dm644 completion/snakescope.bash $(DESTDIR)$(BASHCOMPDIR)/snakescope
 
+# libFuzzer target over the core reader (tests/fuzz/fuzz_core.c), built with
+# clang into build-fuzz/; run it with
+#   build-fuzz/fuzz_core -max_total_time=60 tests/fuzz/corpus_core
+FUZZ_CC    ?= clang
+FUZZ_SRCS  := src/target/core.c src/target/corefiles.c src/target/mem_core.c \
+              src/target/procfs.c src/elf/elffile.c src/elf/buildid.c \
+              src/target/perm.c src/util/err.c src/util/xalloc.c
+FUZZ_FLAGS := -std=c11 -D_GNU_SOURCE -Isrc $(WARN) $(PKG_CFLAGS) -g -O1 \
+              -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
+
+fuzz: build-fuzz/fuzz_core
+
+build-fuzz/fuzz_core: tests/fuzz/fuzz_core.c $(FUZZ_SRCS) $(wildcard src/target/*.h src/elf/*.h src/util/*.h)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ tests/fuzz/fuzz_core.c $(FUZZ_SRCS) $(PKG_LIBS)
+
 clean:
-	rm -rf build build-san
+	rm -rf build build-san build-fuzz
 
 -include $(OBJS:.o=.d)
+
+# Regenerate the committed pprof message code from src/out/profile.proto
+# (protoc-c from Debian's protobuf-c-compiler).
+proto:
+	cd src/out && protoc-c --c_out=. profile.proto

@@ -3,22 +3,42 @@ _snakescope()
 {
 	local cur prev words cword
 	_init_completion || return
-	local commands="dump info maps pin"
+	local commands="dump info maps pin record"
 	if ((cword == 1)); then
 		COMPREPLY=($(compgen -W "$commands --help --version" -- "$cur"))
 		return
 	fi
 	case ${words[1]} in
 	dump)
+		case $prev in
+		-c | --core | --executable)
+			_filedir
+			return
+			;;
+		--sysroot)
+			_filedir -d
+			return
+			;;
+		esac
 		if [[ $cur == -* ]]; then
-			COMPREPLY=($(compgen -W "--json --nonblocking --max-frames --verbose --help" -- "$cur"))
+			COMPREPLY=($(compgen -W "--json --nonblocking --max-frames --locals --max-repr --max-items --verbose --core --executable --sysroot --help" -- "$cur"))
 			return
 		fi
-		[[ $prev == --max-frames ]] && return
+		[[ $prev == --max-frames || $prev == --max-repr || $prev == --max-items ]] && return
 		;;
 	info)
+		case $prev in
+		-c | --core | --executable)
+			_filedir
+			return
+			;;
+		--sysroot)
+			_filedir -d
+			return
+			;;
+		esac
 		if [[ $cur == -* ]]; then
-			COMPREPLY=($(compgen -W "--json --help" -- "$cur"))
+			COMPREPLY=($(compgen -W "--json --core --executable --sysroot --help" -- "$cur"))
 			return
 		fi
 		;;
@@ -31,6 +51,30 @@ _snakescope()
 	pin)
 		if [[ $cur == -* ]]; then
 			COMPREPLY=($(compgen -W "--dry-run --all --help" -- "$cur"))
+			return
+		fi
+		;;
+	record)
+		case $prev in
+		-r | --rate | -d | --duration) return ;;
+		-o | --output)
+			_filedir
+			return
+			;;
+		-f | --format)
+			COMPREPLY=($(compgen -W "flamegraph speedscope collapsed pprof" -- "$cur"))
+			return
+			;;
+		esac
+		local i
+		for ((i = 2; i < cword; i++)); do
+			if [[ ${words[i]} == -- ]]; then
+				_command_offset $((i + 1))
+				return
+			fi
+		done
+		if [[ $cur == -* ]]; then
+			COMPREPLY=($(compgen -W "--rate --duration --output --format --idle --gil --threads --subprocesses --function --nonblocking --blocking --help --" -- "$cur"))
 			return
 		fi
 		;;

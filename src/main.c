@@ -15,6 +15,8 @@ static const struct cmd commands[] = {
 	  cmd_maps_usage },
 	{ "pin", cmd_pin, "protect loaded extension modules from rewrites",
 	  cmd_pin_usage },
+	{ "record", cmd_record, "sample Python stacks into a profile (flame graph, ...)",
+	  cmd_record_usage },
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -37,6 +39,8 @@ static void usage(FILE *out)
 
 static int exit_code(int rc)
 {
+	if (rc >= CMD_EXIT_BASE)
+		return rc - CMD_EXIT_BASE;
 	switch (rc) {
 	case 0:
 		return 0;

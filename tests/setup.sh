@@ -27,9 +27,19 @@ RECIPE=1
 
 HOST_PKGS=(build-essential pkg-config libelf-dev libdw-dev libcmocka-dev
 	python3-pytest python3-pytest-xdist debootstrap python3.11-dbg gdb
-	util-linux clang)
+	util-linux clang libzstd-dev liblz4-dev liblzma-dev zstd lz4 xz-utils
+	libprotobuf-c-dev protobuf-c-compiler zlib1g-dev
+	golang-go chromium python3-jsonschema npm)
+# record's speedscope output is checked against the schema speedscope
+# publishes in its npm package.
+SPEEDSCOPE_VERSION=1.25.0
+SPEEDSCOPE_SCHEMA=/var/cache/snakescope/speedscope/file-format-schema.json
 # Wanted in the chroot for each minor version sid has.
 SID_MINORS=(13 14 15)
+# Tools run inside the chroot: sid's gdb (18) writes correct gcores of
+# sid's pythons, whose glibc guards thread stacks with MADV_GUARD_INSTALL
+# (bookworm's gdb 13 zero-fills those stacks).
+CHROOT_TOOLS=(gdb)
 # Runtime libraries austin 3.7 links against (it is unpacked, not installed).
 AUSTIN_LIBS=(libunwind8 libsframe3 libzstd1 zlib1g)
 
@@ -76,6 +86,18 @@ if [ ${#missing[@]} -gt 0 ]; then
 		apt-get -q -y install --no-install-recommends "${missing[@]}"
 fi
 
+if [ ! -s "$SPEEDSCOPE_SCHEMA" ]; then
+	sdir=$(mktemp -d)
+	run "npm pack speedscope@$SPEEDSCOPE_VERSION" \
+		sh -c "cd '$sdir' && npm pack --silent speedscope@$SPEEDSCOPE_VERSION"
+	run "extract speedscope's file-format schema" \
+		tar -xzf "$sdir/speedscope-$SPEEDSCOPE_VERSION.tgz" -C "$sdir" \
+		package/dist/release/file-format-schema.json
+	mkdir -p "$(dirname "$SPEEDSCOPE_SCHEMA")"
+	cp "$sdir/package/dist/release/file-format-schema.json" "$SPEEDSCOPE_SCHEMA"
+	rm -rf "$sdir"
+fi
+
 [ "${SNAKESCOPE_NO_CHROOT:-0}" = 1 ] && exit 0
 
 # ---- 2. the sid chroot -----------------------------------------------------
@@ -85,6 +107,7 @@ want_stamp() {
 	echo "recipe $RECIPE"
 	for m in "${SID_MINORS[@]}"; do echo "minor 3.$m"; done
 	echo "austin-libs ${AUSTIN_LIBS[*]}"
+	echo "tools ${CHROOT_TOOLS[*]}"
 }
 WANT=$(want_stamp)
 # A complete chroot's stamp starts with the wanted lines (what was found
@@ -182,8 +205,9 @@ for m in "${SID_MINORS[@]}"; do
 	done
 done
 [ ${#pkgs[@]} -gt 0 ] || die "sid offers none of python3.${SID_MINORS[*]}"
-run "apt-get install in the chroot: ${pkgs[*]} ${AUSTIN_LIBS[*]}" \
-	in_chroot apt-get "${APT_OPTS[@]}" -y install "${pkgs[@]}" "${AUSTIN_LIBS[@]}"
+run "apt-get install in the chroot: ${pkgs[*]} ${AUSTIN_LIBS[*]} ${CHROOT_TOOLS[*]}" \
+	in_chroot apt-get "${APT_OPTS[@]}" -y install "${pkgs[@]}" "${AUSTIN_LIBS[@]}" \
+	"${CHROOT_TOOLS[@]}"
 
 # austin: sid's package pins python3 << 3.14, so unpack it instead of
 # installing it.

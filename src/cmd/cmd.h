@@ -19,6 +19,9 @@ struct ctx {
 /* A command's positive return value: it ran and found problems, exit
  * status 4 (`maps` finding a rewritten or corrupted object). */
 #define CMD_FINDINGS 4
+/* CMD_EXIT_BASE + N: exit with status N (record passing its child's
+ * exit status through). */
+#define CMD_EXIT_BASE 256
 
 struct cmd {
 	const char *name;
@@ -35,6 +38,8 @@ int cmd_maps(int argc, char **argv, struct ctx *ctx);
 int cmd_pin(int argc, char **argv, struct ctx *ctx);
 void cmd_maps_usage(FILE *out);
 void cmd_pin_usage(FILE *out);
+int cmd_record(int argc, char **argv, struct ctx *ctx);
+void cmd_record_usage(FILE *out);
 
 /* Parse a pid argument; SS_EUSAGE with a message when it is not one. */
 int parse_pid(const char *s, int *pid, struct err *e);

@@ -4,18 +4,24 @@
 #include <stdlib.h>
 
 #include "cmd/cmd.h"
+#include "cmd/corecap.h"
 #include "cmd/live.h"
 #include "util/strbuf.h"
 
 void cmd_info_usage(FILE *out)
 {
-	fputs("usage: snakescope info [--json] PID\n\n"
+	fputs("usage: snakescope info [--json] PID\n"
+	      "       snakescope info [--json] --core CORE [--executable PATH] "
+	      "[--sysroot DIR]\n\n"
 	      "Show the Python version, executable, libpython, build traits\n"
 	      "(debug, free-threaded, shared or static, PIE), how the runtime\n"
 	      "state was located and how many interpreters and threads there\n"
 	      "are.  Reads without stopping the process.\n\n"
 	      "options:\n"
 	      "  -j, --json     one JSON document (schema snakescope.info/1)\n"
+	      "  -c, --core CORE  a core file (also .zst, .lz4, .xz) instead of\n"
+	      "                 a PID; --executable PATH and --sysroot DIR say\n"
+	      "                 where the files it names are\n"
 	      "  -h, --help     show this help\n", out);
 }
 
@@ -37,13 +43,12 @@ static void count(const struct dump *d, struct counts *c)
 		}
 }
 
-static void print_json(const struct live *lv, const struct counts *c)
+static void print_json(const struct py_proc *p, const struct counts *c)
 {
-	const struct py_proc *p = &lv->py;
 	struct strbuf sb = STRBUF_INIT;
 
 	strbuf_addf(&sb, "{\"schema\": \"snakescope.info/1\", \"pid\": %d, "
-		    "\"python\": {\"version\": ", (int)lv->pid);
+		    "\"python\": {\"version\": ", (int)p->pid);
 	strbuf_add_json_str(&sb, p->version_str);
 	strbuf_addstr(&sb, ", \"executable\": ");
 	if (p->executable[0])
@@ -70,11 +75,9 @@ static void print_json(const struct live *lv, const struct counts *c)
 	strbuf_release(&sb);
 }
 
-static void print_text(const struct live *lv, const struct counts *c)
+static void print_text(const struct py_proc *p, const struct counts *c)
 {
-	const struct py_proc *p = &lv->py;
-
-	printf("pid:          %d\n", (int)lv->pid);
+	printf("pid:          %d\n", (int)p->pid);
 	printf("python:       %s\n", p->version_str);
 	printf("executable:   %s\n", p->executable[0] ? p->executable : "?");
 	printf("library:      %s\n", p->library[0] ? p->library :
@@ -89,10 +92,45 @@ static void print_text(const struct live *lv, const struct counts *c)
 	printf("threads:      %u\n", c->threads);
 }
 
+static int info_core(const struct core_opts *co, int json, struct ctx *ctx,
+		     int extra)
+{
+	struct walk_opts wo = { 1, WALK_DEFAULT_MAX_THREADS,
+				WALK_DEFAULT_MAX_INTERPS };
+	struct py_reader r;
+	struct dump d = { 0 };
+	struct counts c;
+	struct corecap cc;
+	int rc;
+
+	if (extra)
+		return err_set(&ctx->err, SS_EUSAGE,
+			       "info: a PID or --core CORE, not both");
+	rc = corecap_open(&cc, co, &ctx->err);
+	if (rc)
+		return rc;
+	py_reader_init(&r, &cc.py);
+	rc = corecap_capture(&cc, &wo, &r, &d, &ctx->err);
+	if (!rc) {
+		count(&d, &c);
+		if (json)
+			print_json(&cc.py, &c);
+		else
+			print_text(&cc.py, &c);
+	}
+	dump_release(&d);
+	py_reader_release(&r);
+	corecap_close(&cc);
+	return rc;
+}
+
 int cmd_info(int argc, char **argv, struct ctx *ctx)
 {
 	static const struct option longopts[] = {
 		{ "json", no_argument, NULL, 'j' },
+		{ "core", required_argument, NULL, 'c' },
+		{ "executable", required_argument, NULL, 'E' },
+		{ "sysroot", required_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -102,12 +140,19 @@ int cmd_info(int argc, char **argv, struct ctx *ctx)
 	struct dump d = { 0 };
 	struct counts c;
 	struct live lv;
+	struct core_opts co = { 0 };
 	int ch, json = 0, pid, rc;
 
 	opterr = 0;
-	while ((ch = getopt_long(argc, argv, "jh", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "jhc:", longopts, NULL)) != -1) {
 		if (ch == 'j') {
 			json = 1;
+		} else if (ch == 'c') {
+			co.path = optarg;
+		} else if (ch == 'E') {
+			co.executable = optarg;
+		} else if (ch == 'S') {
+			co.sysroot = optarg;
 		} else if (ch == 'h') {
 			cmd_info_usage(stdout);
 			return 0;
@@ -117,6 +162,11 @@ int cmd_info(int argc, char **argv, struct ctx *ctx)
 				       argv[optind - 1]);
 		}
 	}
+	if (co.path)
+		return info_core(&co, json, ctx, optind != argc);
+	if (co.executable || co.sysroot)
+		return err_set(&ctx->err, SS_EUSAGE, "info: --executable and "
+			       "--sysroot go with --core");
 	if (optind != argc - 1)
 		return err_set(&ctx->err, SS_EUSAGE, optind >= argc ?
 			       "info: which process? (give a PID)" :
@@ -131,9 +181,9 @@ int cmd_info(int argc, char **argv, struct ctx *ctx)
 	if (!rc) {
 		count(&d, &c);
 		if (json)
-			print_json(&lv, &c);
+			print_json(&lv.py, &c);
 		else
-			print_text(&lv, &c);
+			print_text(&lv.py, &c);
 	}
 	dump_release(&d);
 	py_reader_release(&r);

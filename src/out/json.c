@@ -1,6 +1,7 @@
 #include "out/writer.h"
 
 #include <inttypes.h>
+#include <string.h>
 
 #include "util/strbuf.h"
 
@@ -34,9 +35,28 @@ static void add_frame(struct strbuf *sb, const struct frame *f)
 	strbuf_addstr(sb, ", \"file\": ");
 	add_str_or_null(sb, f->file);
 	if (f->line >= 0)
-		strbuf_addf(sb, ", \"line\": %d}", f->line);
+		strbuf_addf(sb, ", \"line\": %d", f->line);
 	else
-		strbuf_addstr(sb, ", \"line\": null}");
+		strbuf_addstr(sb, ", \"line\": null");
+	strbuf_addstr(sb, ", \"locals\": ");
+	if (f->locals_read && !f->locals_error) {
+		strbuf_addch(sb, '{');
+		for (size_t i = 0; i < f->nlocals; i++) {
+			if (i)
+				strbuf_addstr(sb, ", ");
+			strbuf_add_json_str(sb, f->locals[i].name);
+			strbuf_addstr(sb, ": ");
+			strbuf_add_json_str(sb, f->locals[i].repr);
+		}
+		strbuf_addch(sb, '}');
+	} else {
+		strbuf_addstr(sb, "null");
+	}
+	if (f->locals_error) {
+		strbuf_addstr(sb, ", \"locals_error\": ");
+		strbuf_add_json_str(sb, f->locals_error);
+	}
+	strbuf_addch(sb, '}');
 }
 
 static void add_int_or_null(struct strbuf *sb, int64_t v)
@@ -71,6 +91,30 @@ static void add_thread(struct strbuf *sb, const struct thread_stack *t)
 	}
 	strbuf_addstr(sb, "], \"error\": ");
 	add_str_or_null(sb, t->error);
+	if (t->faulted)
+		strbuf_addstr(sb, ", \"received_signal\": true");
+	strbuf_addch(sb, '}');
+}
+
+/* A core's fatal signal: null when the core names none (gcore). */
+static void add_signal(struct strbuf *sb, const struct dump *d)
+{
+	const char *abbrev = d->signal > 0 ? sigabbrev_np(d->signal) : NULL;
+
+	strbuf_addstr(sb, ", \"signal\": ");
+	if (d->signal <= 0) {
+		strbuf_addstr(sb, "null");
+		return;
+	}
+	strbuf_addf(sb, "{\"number\": %d, \"name\": \"SIG%s\", \"code\": %d, "
+		    "\"address\": ", d->signal, abbrev ? abbrev : "?",
+		    d->si_code);
+	if (d->has_addr)
+		strbuf_addf(sb, "%" PRIu64, d->fault_addr);
+	else
+		strbuf_addstr(sb, "null");
+	strbuf_addstr(sb, ", \"tid\": ");
+	add_int_or_null(sb, d->signal_tid);
 	strbuf_addch(sb, '}');
 }
 
@@ -84,6 +128,8 @@ void out_json_dump(FILE *out, const struct dump *d)
 	add_str_or_null(&sb, d->source);
 	strbuf_addstr(&sb, ", ");
 	add_python(&sb, &d->python);
+	if (d->source && !strcmp(d->source, "core"))
+		add_signal(&sb, d);
 	strbuf_addstr(&sb, ", \"threads\": [");
 	for (i = 0; i < d->nthreads; i++) {
 		if (i)

@@ -1,6 +1,7 @@
 #include "out/writer.h"
 
 #include <inttypes.h>
+#include <string.h>
 
 static const char *status_name(enum thread_status s)
 {
@@ -22,6 +23,8 @@ static void thread_header(FILE *out, const struct thread_stack *t)
 		fputs(", holds the GIL", out);
 	if (t->interp_id > 0)
 		fprintf(out, ", interpreter %" PRId64, t->interp_id);
+	if (t->faulted)
+		fputs(", received the fatal signal", out);
 	fputs(")\n", out);
 }
 
@@ -37,12 +40,35 @@ static void frame_lines(FILE *out, const struct frame *f,
 	code = src ? source_line(src, f->file, f->line, &len) : NULL;
 	if (code)
 		fprintf(out, "    %.*s\n", (int)len, code);
+	for (size_t i = 0; i < f->nlocals; i++)
+		fprintf(out, "        %s = %s\n", f->locals[i].name,
+			f->locals[i].repr);
+	if (f->locals_error)
+		fprintf(out, "        [locals unreadable: %s]\n",
+			f->locals_error);
+}
+
+/* A core's first line: what killed the process, when the core says. */
+static void signal_line(FILE *out, const struct dump *d)
+{
+	const char *abbrev = sigabbrev_np(d->signal);
+
+	fprintf(out, "Killed by SIG%s (signal %d, %s, si_code %d", abbrev ?
+		abbrev : "?", d->signal, strsignal(d->signal), d->si_code);
+	if (d->has_addr)
+		fprintf(out, ", address 0x%" PRIx64, d->fault_addr);
+	if (d->signal_tid >= 0)
+		fprintf(out, ") in thread %" PRId64 "\n", d->signal_tid);
+	else
+		fputs(")\n", out);
 }
 
 void out_text_dump(FILE *out, const struct dump *d, struct source_cache *src)
 {
 	size_t i, k;
 
+	if (d->signal > 0)
+		signal_line(out, d);
 	fprintf(out, "Process %d: Python %s (%s)\n", d->pid,
 		d->python.version ? d->python.version : "?",
 		d->python.executable ? d->python.executable : "?");

@@ -88,7 +88,8 @@ static const struct mapping *load_mapping(const struct maps *maps,
 	return best;
 }
 
-static size_t collect_candidates(pid_t pid, const struct maps *maps,
+static size_t collect_candidates(const struct py_files *files,
+				 const struct maps *maps,
 				 struct candidate *c, size_t max)
 {
 	char exe[PATH_MAX];
@@ -109,7 +110,7 @@ static size_t collect_candidates(pid_t pid, const struct maps *maps,
 			continue;
 		c[n++] = (struct candidate){ path, m->start, m->start, m->end };
 	}
-	if (n < max && procfs_exe(pid, exe, sizeof(exe)) == 0 &&
+	if (n < max && files->exe(files->ctx, exe, sizeof(exe)) == 0 &&
 	    (m = load_mapping(maps, exe)))
 		c[n++] = (struct candidate){ m->path, m->start, m->start,
 					     m->end };
@@ -127,24 +128,39 @@ static const char *target_view(pid_t pid, const char *path)
 	return target_root_view(&root, path);
 }
 
-static int open_candidate(pid_t pid, const struct candidate *c,
-			  struct elf_file *f, struct err *e)
+static int live_open(void *ctx, const char *cpath, uint64_t start,
+		     uint64_t end, struct elf_file *f, struct err *e)
 {
+	pid_t pid = *(const pid_t *)ctx;
 	char path[PATH_MAX + 64];
 	struct err ignored;
 
-	if (procfs_root_path(pid, target_view(pid, c->path), path,
+	if (procfs_root_path(pid, target_view(pid, cpath), path,
 			     sizeof(path)) == 0 &&
-	    elf_file_open(f, path, c->path, &ignored) == 0)
+	    elf_file_open(f, path, cpath, &ignored) == 0)
 		return 0;
-	if (elf_file_open(f, c->path, c->path, &ignored) == 0)
+	if (elf_file_open(f, cpath, cpath, &ignored) == 0)
 		return 0;
 	/* Replaced or deleted on disk, or a mount we cannot see: the
 	 * kernel still holds the mapped file. */
 	snprintf(path, sizeof(path), "/proc/%d/map_files/%llx-%llx", (int)pid,
-		 (unsigned long long)c->map_start,
-		 (unsigned long long)c->map_end);
-	return elf_file_open(f, path, c->path, e);
+		 (unsigned long long)start, (unsigned long long)end);
+	return elf_file_open(f, path, cpath, e);
+}
+
+static int live_exe(void *ctx, char *buf, size_t len)
+{
+	return procfs_exe(*(const pid_t *)ctx, buf, len);
+}
+
+static const char *live_view(void *ctx, const char *path)
+{
+	return target_view(*(const pid_t *)ctx, path);
+}
+
+static void live_comm(void *ctx, char *buf, size_t len)
+{
+	procfs_comm(*(const pid_t *)ctx, buf, len);
 }
 
 /* "libpython3.7m.so.1.0" -> "3.7."; "python3.11d" -> "3.11." */
@@ -393,7 +409,8 @@ static int check_ready(struct py_proc *p, struct err *e)
 }
 
 static int detect_in(struct py_proc *p, const struct candidate *c,
-		     struct elf_file *f, struct err *e)
+		     struct elf_file *f, const struct py_files *files,
+		     struct err *e)
 {
 	uint64_t sym[SYM_COUNT];
 	bool symtab[SYM_COUNT] = { 0 };
@@ -443,12 +460,13 @@ static int detect_in(struct py_proc *p, const struct candidate *c,
 		return rc;
 	if (is_libpython(c->path))
 		snprintf(p->library, sizeof(p->library), "%s",
-			 target_view(p->pid, c->path));
+			 files->view(files->ctx, c->path));
 	return check_ready(p, e);
 }
 
-int py_proc_detect(struct py_proc *p, pid_t pid, struct memsrc *mem,
-		   const struct maps *maps, struct err *e)
+int py_proc_detect_with(struct py_proc *p, pid_t pid, struct memsrc *mem,
+			const struct maps *maps, const struct py_files *files,
+			struct err *e)
 {
 	struct candidate c[8];
 	size_t n, i;
@@ -458,28 +476,45 @@ int py_proc_detect(struct py_proc *p, pid_t pid, struct memsrc *mem,
 	memset(p, 0, sizeof(*p));
 	p->pid = pid;
 	p->mem = mem;
-	if (procfs_exe(pid, p->executable, sizeof(p->executable)) == 0)
-		memmove(p->executable, target_view(pid, p->executable),
-			strlen(target_view(pid, p->executable)) + 1);
+	if (files->exe(files->ctx, p->executable, sizeof(p->executable)) == 0)
+		memmove(p->executable,
+			files->view(files->ctx, p->executable),
+			strlen(files->view(files->ctx, p->executable)) + 1);
 	else
 		p->executable[0] = '\0';
-	n = collect_candidates(pid, maps, c, 8);
+	n = collect_candidates(files, maps, c, 8);
 	for (i = 0; i < n; i++) {
 		struct elf_file f;
 
-		rc = open_candidate(pid, &c[i], &f, e);
+		rc = files->open(files->ctx, c[i].path, c[i].map_start,
+				 c[i].map_end, &f, e);
 		if (rc)
 			continue;
-		rc = detect_in(p, &c[i], &f, e);
+		rc = detect_in(p, &c[i], &f, files, e);
 		elf_file_close(&f);
 		if (rc != NOT_HERE)
 			return rc;
 	}
-	procfs_comm(pid, comm, sizeof(comm));
+	files->comm(files->ctx, comm, sizeof(comm));
 	return err_set(e, SS_ENOTPY,
 		       "process %d (%s) runs no Python interpreter (no "
 		       "libpython and no Python runtime symbols in its "
 		       "executable)", (int)pid, comm);
+}
+
+int py_proc_detect(struct py_proc *p, pid_t pid, struct memsrc *mem,
+		   const struct maps *maps, struct err *e)
+{
+	pid_t ctx = pid;
+	const struct py_files files = {
+		.ctx = &ctx,
+		.exe = live_exe,
+		.view = live_view,
+		.open = live_open,
+		.comm = live_comm,
+	};
+
+	return py_proc_detect_with(p, pid, mem, maps, &files, e);
 }
 
 int py_proc_first_interp(const struct py_proc *p, uint64_t *interp,

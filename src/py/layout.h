@@ -93,7 +93,69 @@
 	X(unicode, compact_data)        /* sizeof(PyCompactUnicodeObject) */   \
 	X(unicode, legacy_data)         /* data.any, <= 3.11; str on 2.7 */    \
 	/* PyTupleObject */                                                    \
-	X(tuple, ob_item)
+	X(tuple, ob_item)                                                      \
+	/* Reading objects for --locals and thread names (src/py/objects.h) */ \
+	X(type, tp_basicsize)                                                  \
+	X(type, tp_itemsize)                                                   \
+	X(type, tp_dictoffset)                                                 \
+	X(type, tp_dict)                                                       \
+	X(type, tp_base)                                                       \
+	X(type, tp_repr)                                                       \
+	X(heaptype, ht_name)                                                   \
+	X(heaptype, ht_qualname)        /* 3.3+ */                             \
+	X(heaptype, ht_cached_keys)     /* 3.3+ */                             \
+	X(object, managed_dict)         /* bytes *before* the object, 3.11+ */ \
+	X(int, ob_ival)                 /* 2.7 PyIntObject */                  \
+	X(long, ob_digit)                                                      \
+	X(long, lv_tag)                 /* 3.12+ */                            \
+	X(long, shift)                  /* PyLong_SHIFT: a value, not an offset */ \
+	X(float, ob_fval)                                                      \
+	X(bytearray, ob_start)          /* ob_start 3.x, ob_bytes 2.7 */       \
+	X(list, ob_item)                                                       \
+	X(set, used)                                                           \
+	X(set, mask)                                                           \
+	X(set, table)                                                          \
+	X(setentry, key)                                                       \
+	X(setentry, hash)                                                      \
+	X(setentry, size)               /* sizeof(setentry) */                 \
+	X(dict, ma_used)                                                       \
+	X(dict, ma_keys)                /* 3.x */                              \
+	X(dict, ma_values)              /* 3.x */                              \
+	X(dict, ma_mask)                /* 2.7 */                              \
+	X(dict, ma_table)               /* 2.7 */                              \
+	/* PyDictKeysObject 3.11+ (3.6-3.10 keep it out of the headers) */     \
+	X(dictkeys, log2_size)                                                 \
+	X(dictkeys, log2_index_bytes)                                          \
+	X(dictkeys, kind)                                                      \
+	X(dictkeys, nentries)                                                  \
+	X(dictkeys, indices)                                                   \
+	/* PyDictKeyEntry 3.11+, PyDictEntry 2.7 */                            \
+	X(dictentry, size)                                                     \
+	X(dictentry, key)                                                      \
+	X(dictentry, value)                                                    \
+	/* PyDictUnicodeEntry 3.11+ */                                         \
+	X(dictuentry, size)                                                    \
+	X(dictuentry, key)                                                     \
+	X(dictuentry, value)                                                   \
+	/* PyDictValues 3.13+ */                                               \
+	X(dictvalues, capacity)                                                \
+	X(dictvalues, size)                                                    \
+	X(dictvalues, valid)                                                   \
+	X(dictvalues, values)                                                  \
+	X(module, md_dict)                                                     \
+	X(func, name)                                                          \
+	X(func, qualname)               /* 3.3+ */                             \
+	X(cell, ob_ref)                                                        \
+	X(method, im_func)                                                     \
+	X(method, im_self)                                                     \
+	X(method, im_class)             /* 2.7 */                              \
+	X(cfunc, m_ml)                                                         \
+	X(cfunc, m_self)                                                       \
+	X(methoddef, ml_name)                                                  \
+	X(classobj, cl_name)            /* 2.7 classic classes */              \
+	X(classobj, cl_dict)                                                   \
+	X(instance, in_class)           /* 2.7 classic instances */            \
+	X(instance, in_dict)
 
 enum py_frame_model {
 	PY_FRAMES_OBJECT,  /* <= 3.10: PyFrameObject.f_back chain */

@@ -597,6 +597,20 @@ static void fill(const struct dvalues *d, struct py_layout *out)
 	SET(unicode_ascii_data, F_UNI_ASCII_SIZE);
 	SET(unicode_compact_data, F_UNI_COMPACT_SIZE);
 	SET(tuple_ob_item, F_TUPLE_OB_ITEM);
+	/* Objects read by dump --locals (the rest comes from the table row). */
+	SET(type_tp_repr, F_TP_REPR);
+	SET(type_tp_basicsize, F_TP_BASICSIZE);
+	SET(type_tp_dictoffset, F_TP_DICTOFFSET);
+	SET(heaptype_ht_cached_keys, F_HT_CACHED_KEYS);
+	SET(list_ob_item, F_LIST_OB_ITEM);
+	SET(set_used, F_SET_USED);
+	SET(set_mask, F_SET_MASK);
+	SET(set_table, F_SET_TABLE);
+	SET(dict_ma_keys, F_DICT_MA_KEYS);
+	SET(dict_ma_values, F_DICT_MA_VALUES);
+	SET(float_ob_fval, F_FLOAT_OB_FVAL);
+	SET(long_lv_tag, F_LONG_LV_TAG);
+	SET(long_ob_digit, F_LONG_OB_DIGIT);
 #undef SET
 	/* The layout's gil_* are offsets inside struct _gil_runtime_state
 	 * (reached through interp->ceval.gil); the debug offsets give them

@@ -33,11 +33,36 @@ struct py_proc {
 	char layout_source[256];       /* "_Py_DebugOffsets" or the table row */
 };
 
+struct elf_file;
+
+/* Where detection finds what is not in the target's memory: the files
+ * behind its mappings.  A live process's are opened through /proc/PID
+ * (py_proc_detect); a core's are those its NT_FILE note names. */
+struct py_files {
+	void *ctx;
+	/* The main executable as the kernel names it (the same name its
+	 * mappings carry); nonzero when unknown. */
+	int (*exe)(void *ctx, char *buf, size_t len);
+	/* The target's own name for path, a name from maps or exe(). */
+	const char *(*view)(void *ctx, const char *path);
+	/* Open the ELF file mapped as path at [start, end); the message of
+	 * a failure is recorded in e. */
+	int (*open)(void *ctx, const char *path, uint64_t start, uint64_t end,
+		    struct elf_file *f, struct err *e);
+	/* A short name of the program for messages ("python3"). */
+	void (*comm)(void *ctx, char *buf, size_t len);
+};
+
 /* Find the interpreter in process pid.  maps are the target's mappings.
  * SS_ENOTPY when there is none, SS_EVERSION for an unsupported version,
  * SS_ENOTREADY when it is not initialised or is finalising. */
 int py_proc_detect(struct py_proc *p, pid_t pid, struct memsrc *mem,
 		   const struct maps *maps, struct err *e);
+
+/* The same with the files found through files (a core's). */
+int py_proc_detect_with(struct py_proc *p, pid_t pid, struct memsrc *mem,
+			const struct maps *maps, const struct py_files *files,
+			struct err *e);
 
 /* Address of the first PyInterpreterState, or 0 when there is none. */
 int py_proc_first_interp(const struct py_proc *p, uint64_t *interp,

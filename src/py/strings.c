@@ -101,6 +101,11 @@ static int read_unicode3(struct py_reader *r, uint64_t addr, struct strbuf *sb,
 	size_t hsize = (size_t)l->unicode_compact_data;
 	int rc;
 
+	/* A legacy str's data pointer lies after the compact header. */
+	if (l->unicode_legacy_data != OFF_NONE &&
+	    (size_t)l->unicode_legacy_data + 8 > hsize)
+		hsize = (size_t)l->unicode_legacy_data + 8;
+
 	if (hsize > sizeof(hdr) || hsize < 16)
 		return err_set(e, SS_ECORRUPT, "implausible str header size %zu",
 			       hsize);

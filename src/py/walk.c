@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "py/locals.h"
 #include "util/xalloc.h"
 
 /* _PyInterpreterFrame.owner values that are not Python frames (3.12+):
@@ -59,10 +60,10 @@ static int read_struct(struct walk *w, uint64_t addr, uint8_t *buf,
 	return memsrc_read(w->r->p->mem, addr, buf, size);
 }
 
-/* Add the Python frame for code object `code` at bytecode byte offset
- * `offset` (negative: not started yet, reported at its first line). */
-static int add_frame(struct walk *w, struct thread_stack *t, uint64_t code,
-		     long offset, struct err *e)
+/* Add the Python frame `frame` running code object `code` at bytecode byte
+ * offset `offset` (negative: not started yet, reported at its first line). */
+static int add_frame(struct walk *w, struct thread_stack *t, uint64_t frame,
+		     uint64_t code, long offset, struct err *e)
 {
 	const struct code_info *ci;
 	struct frame *f;
@@ -77,6 +78,8 @@ static int add_frame(struct walk *w, struct thread_stack *t, uint64_t code,
 	f->file = ci->filename;
 	f->line = offset < 0 ? ci->firstlineno :
 		  py_code_line(w->r, ci, (int)offset);
+	if (w->o->locals)
+		py_frame_locals(w->o->locals, frame, code, f);
 	return 0;
 }
 
@@ -127,7 +130,8 @@ static void walk_frame_objects(struct walk *w, struct thread_stack *t,
 		/* 3.10 counts f_lasti in 2-byte code units. */
 		if (wordcode_units && lasti >= 0)
 			lasti *= 2;
-		if (add_frame(w, t, get_ptr(buf, l->frame_f_code), lasti, &e)) {
+		if (add_frame(w, t, frame, get_ptr(buf, l->frame_f_code), lasti,
+			      &e)) {
 			thread_set_error(t, "stack truncated: %s", e.msg);
 			return;
 		}
@@ -163,7 +167,7 @@ static void walk_interp_frames(struct walk *w, struct thread_stack *t,
 	struct err e = { 0 };
 
 	while (frame && !frame_limit_reached(w, t) && first_visit(w, t, frame)) {
-		uint64_t code, instr;
+		uint64_t code, instr, at = frame;
 		const struct code_info *ci;
 		uint8_t owner;
 		long offset;
@@ -198,7 +202,7 @@ static void walk_interp_frames(struct walk *w, struct thread_stack *t,
 		if (owner != FRAME_OWNED_BY_GENERATOR &&
 		    offset < ci->first_traceable)
 			continue;
-		if (add_frame(w, t, code, offset, &e)) {
+		if (add_frame(w, t, at, code, offset, &e)) {
 			thread_set_error(t, "stack truncated: %s", e.msg);
 			return;
 		}
@@ -369,5 +373,9 @@ int py_walk(struct py_reader *r, const struct walk_opts *o, struct dump *d,
 	while (n-- > 0 && !rc)
 		rc = walk_interp(&w, interps[n], (int64_t)(total - 1 - n), d, e);
 	addrmap_release(&w.seen);
+	if (o->locals)
+		py_locals_prefetch(o->locals, d);
+	if (!o->no_thread_names)
+		py_thread_names(r, d);
 	return rc;
 }

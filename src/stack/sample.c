@@ -48,8 +48,16 @@ void dump_release(struct dump *d)
 	size_t i;
 
 	for (i = 0; i < d->nthreads; i++) {
-		free(d->threads[i].frames);
-		free(d->threads[i].error);
+		struct thread_stack *t = &d->threads[i];
+
+		for (size_t k = 0; k < t->nframes; k++) {
+			for (size_t j = 0; j < t->frames[k].nlocals; j++)
+				free(t->frames[k].locals[j].repr);
+			free(t->frames[k].locals);
+			free(t->frames[k].locals_error);
+		}
+		free(t->frames);
+		free(t->error);
 	}
 	free(d->threads);
 	d->threads = NULL;

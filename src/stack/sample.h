@@ -13,12 +13,27 @@ enum frame_kind {
 	FRAME_NATIVE,
 };
 
+/* One local variable of a frame (dump --locals): read while the target
+ * is stopped (name, obj), its repr made afterwards (py_locals_format). */
+struct local {
+	const char *name;         /* owned by the reader's string cache */
+	uint64_t obj;             /* the value's address in the target */
+	char *repr;               /* owned by the dump; NULL until formatted */
+};
+
 struct frame {
 	enum frame_kind kind;
 	const char *function;     /* co_name */
 	const char *qualname;     /* co_qualname (3.11+), else NULL */
 	const char *file;         /* co_filename as the target sees it */
 	int line;                 /* -1 when unknown */
+	/* --locals: arguments, locals, cell and free variables with a value,
+	 * in definition order.  locals_read says they were asked for (there
+	 * may be none); locals_error why they could not be read. */
+	struct local *locals;
+	size_t nlocals;
+	bool locals_read;
+	char *locals_error;
 };
 
 enum thread_status {
@@ -40,6 +55,8 @@ struct thread_stack {
 	size_t nframes, cap;
 	/* Why the stack is partial (torn read, cycle, limit), or NULL. */
 	char *error;
+	/* From a core: this thread received the signal that killed it. */
+	bool faulted;
 };
 
 struct python_info {
@@ -58,6 +75,14 @@ struct dump {
 	size_t nthreads, cap;
 	/* Microseconds the target was held stopped; -1 when not stopped. */
 	int64_t pause_us;
+	/* From a core: the signal that killed the process (0: none known),
+	 * its si_code, the faulting address when has_addr, and the thread
+	 * that received it (-1 unknown). */
+	int signal;
+	int si_code;
+	bool has_addr;
+	uint64_t fault_addr;
+	int64_t signal_tid;
 };
 
 struct thread_stack *dump_add_thread(struct dump *d);

@@ -131,6 +131,57 @@ static int read_procmem(struct memsrc *m, uint64_t addr, void *dst,
 	return 0;
 }
 
+/* Batch: one process_vm_readv for up to BATCH segments.  The kernel stops
+ * at the first remote range it cannot read and reports the bytes read
+ * until then; the segments before it are whole, that one is skipped and
+ * the rest go in the next call.  A segment that straddles a mapping's end
+ * is read alone by read_vm() to know whether it is whole. */
+#define BATCH 1024
+
+static int readv_vm(struct memsrc *m, struct memseg *segs, size_t n)
+{
+	struct mem_live *ml = to_live(m);
+	struct iovec local[BATCH], remote[BATCH];
+	size_t i = 0;
+
+	for (size_t k = 0; k < n; k++)
+		segs[k].ok = false;
+	while (i < n) {
+		size_t k, cnt = n - i < BATCH ? n - i : BATCH;
+		ssize_t r;
+
+		for (k = 0; k < cnt; k++) {
+			local[k].iov_base = segs[i + k].dst;
+			local[k].iov_len = segs[i + k].len;
+			remote[k].iov_base = (void *)(uintptr_t)segs[i + k].addr;
+			remote[k].iov_len = segs[i + k].len;
+		}
+		r = process_vm_readv(ml->pid, local, cnt, remote, cnt, 0);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0 && errno != EFAULT)
+			return read_failed(ml, errno, segs[i].addr, segs[i].len,
+					   segs[i].addr);
+		for (k = 0; k < cnt && r > 0 && (size_t)r >= segs[i + k].len; k++) {
+			segs[i + k].ok = true;
+			r -= (ssize_t)segs[i + k].len;
+		}
+		/* segs[i + k] failed (or was cut short): decide it alone. */
+		if (k < cnt) {
+			struct err *saved = ml->base.err, scratch;
+
+			ml->base.err = &scratch;
+			segs[i + k].ok = !read_vm(m, segs[i + k].addr,
+						  segs[i + k].dst,
+						  segs[i + k].len);
+			ml->base.err = saved;
+			k++;
+		}
+		i += k;
+	}
+	return 0;
+}
+
 static void live_release(struct memsrc *m)
 {
 	struct mem_live *ml = to_live(m);
@@ -146,6 +197,7 @@ static const struct memsrc_ops vm_ops = {
 	.name = "live",
 	.read = read_vm,
 	.release = live_release,
+	.readv = readv_vm,
 };
 
 static const struct memsrc_ops procmem_ops = {

@@ -11,6 +11,9 @@ void *xcalloc(size_t nmemb, size_t size);
 void *xrealloc(void *p, size_t n);
 char *xstrdup(const char *s);
 char *xstrndup(const char *s, size_t n);
+/* Make the next `bytes` of small allocations come from memory already
+ * faulted in (glibc: keep freed heap memory instead of trimming it). */
+void xprefault(size_t bytes);
 /* Grow *p (of *cap elements of size elem) to hold at least need elements. */
 void xgrow(void **p, size_t *cap, size_t need, size_t elem);
 #define XGROW(p, cap, need) xgrow((void **)&(p), &(cap), (need), sizeof(*(p)))

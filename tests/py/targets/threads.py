@@ -32,7 +32,8 @@ def spin():
         n += 1  # @spin
 
 
-def raw():
+def raw(started):
+    started.release()
     sstarget.park()  # @raw
 
 
@@ -40,7 +41,13 @@ def main():
     sstarget.set_extra("spin_lines", sstarget.tagged_lines(__file__, "spin"))
     for i in range(NTHREADS):
         sstarget.start_thread("worker-%02d" % i, worker, i)
-    _thread.start_new_thread(raw, ())
+    # A low-level thread's state exists before it runs Python (it has no
+    # frame yet, so sys._current_frames() would not list it): wait until it
+    # runs, so that the ground truth cannot miss it.
+    started = _thread.allocate_lock()
+    started.acquire()
+    _thread.start_new_thread(raw, (started,))
+    started.acquire()
     sstarget.start_thread("spinner", spin)
     sstarget.finish()
 

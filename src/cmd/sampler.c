@@ -1,0 +1,236 @@
+/* The sampling hot path.  live_capture() lists /proc/PID/task and opens
+ * every thread's stat file on each call; a profiler calls it thousands of
+ * times a second, so for targets whose thread states carry their native
+ * thread id (3.8+) in our PID namespace this keeps each thread's stat file
+ * open and re-reads it with one pread(), and does nothing at all for the
+ * OS state when it is not wanted.  Everything else is py_walk() over the
+ * page cache: one process_vm_readv per page touched. */
+#include "cmd/sampler.h"
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "target/mem_cache.h"
+
+static bool same_pid_namespace(pid_t pid)
+{
+	char path[64];
+	struct stat a, b;
+
+	snprintf(path, sizeof(path), "/proc/%d/ns/pid", (int)pid);
+	return stat(path, &a) == 0 && stat("/proc/self/ns/pid", &b) == 0 &&
+	       a.st_ino == b.st_ino && a.st_dev == b.st_dev;
+}
+
+/* ---- page trace ---- */
+
+static void note_pages(struct page_trace *t, uint64_t addr, size_t len)
+{
+	uint64_t first = addr & ~(uint64_t)4095, last;
+
+	if (!len || addr + len < addr)
+		return;
+	last = (addr + len - 1) & ~(uint64_t)4095;
+	if (last - first > 4096)
+		return;           /* the cache does not keep long reads either */
+	for (uint64_t page = first; page <= last; page += 4096) {
+		size_t i;
+
+		for (i = 0; i < t->n && t->pages[i] != page; i++)
+			;
+		if (i == t->n && t->n < SAMPLER_PREFETCH_MAX)
+			t->pages[t->n++] = page;
+	}
+}
+
+static int trace_read(struct memsrc *m, uint64_t addr, void *dst, size_t len)
+{
+	struct page_trace *t = (struct page_trace *)m;
+
+	note_pages(t, addr, len);
+	return memsrc_read(t->cache, addr, dst, len);
+}
+
+static int trace_peek(struct memsrc *m, uint64_t addr, void *dst, size_t len)
+{
+	struct page_trace *t = (struct page_trace *)m;
+
+	note_pages(t, addr, len);
+	return memsrc_peek(t->cache, addr, dst, len);
+}
+
+static void trace_fetch_wanted(struct memsrc *m)
+{
+	memsrc_fetch_wanted(((struct page_trace *)m)->cache);
+}
+
+static void trace_release(struct memsrc *m)
+{
+	(void)m;                  /* owns nothing */
+}
+
+static const struct memsrc_ops trace_ops = {
+	.name = "trace",
+	.read = trace_read,
+	.release = trace_release,
+	.peek = trace_peek,
+	.fetch_wanted = trace_fetch_wanted,
+};
+
+/* Start a sample: empty the page cache, then read the pages the previous
+ * sample used in one batch (one process_vm_readv with an iovec per page);
+ * pages this sample needs beyond them are read on demand. */
+static void prefetch(struct sampler *s)
+{
+	struct page_trace *t = &s->trace;
+	uint8_t byte;
+
+	mem_cache_reset(t->cache);
+	for (size_t i = 0; i < t->n; i++)
+		memsrc_peek(t->cache, t->pages[i], &byte, 1);
+	memsrc_fetch_wanted(t->cache);
+	t->n = 0;
+}
+
+int sampler_open(struct sampler *s, pid_t pid, struct err *e)
+{
+	int rc;
+
+	memset(s, 0, sizeof(*s));
+	rc = live_open(&s->lv, pid, &s->mem_err);
+	if (rc) {
+		*e = s->mem_err;
+		return rc;
+	}
+	s->trace.base.ops = &trace_ops;
+	s->trace.base.err = s->lv.mem->err;
+	s->trace.cache = s->lv.mem;
+	s->lv.py.mem = &s->trace.base;
+	py_reader_init(&s->r, &s->lv.py);
+	s->fast = s->lv.py.layout.tstate_native_thread_id != OFF_NONE &&
+		  same_pid_namespace(pid);
+	s->has_cpu_clock = clock_getcpuclockid(pid, &s->cpu_clock) == 0;
+	/* Page buffers set aside: sampling then allocates no pages. */
+	mem_cache_reserve(s->lv.mem, 4 * SAMPLER_PREFETCH_MAX);
+	return 0;
+}
+
+static void close_stat_fds(struct sampler *s)
+{
+	for (size_t i = 0; i < s->stat_fds.cap; i++)
+		if (s->stat_fds.keys[i])
+			close((int)((uintptr_t)s->stat_fds.vals[i] - 1));
+	addrmap_release(&s->stat_fds);
+}
+
+void sampler_close(struct sampler *s)
+{
+	close_stat_fds(s);
+	py_reader_release(&s->r);
+	live_close(&s->lv);
+}
+
+void sampler_flush_caches(struct sampler *s)
+{
+	py_reader_release(&s->r);
+	py_reader_init(&s->r, &s->lv.py);
+}
+
+/* The state letter of thread tid ('?' when it cannot be read). */
+static char thread_state(struct sampler *s, int64_t tid)
+{
+	uintptr_t v = (uintptr_t)addrmap_get(&s->stat_fds, (uint64_t)tid);
+	char buf[512], *p;
+	ssize_t n;
+	int fd;
+
+	if (!v) {
+		char path[64];
+
+		/* A thread that exited leaves its fd behind until the map is
+		 * rebuilt; bound how many can pile up. */
+		if (s->stat_fds.n >= 4096)
+			close_stat_fds(s);
+		snprintf(path, sizeof(path), "/proc/%d/task/%lld/stat",
+			 (int)s->lv.pid, (long long)tid);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			return '?';
+		addrmap_put(&s->stat_fds, (uint64_t)tid, (void *)(uintptr_t)(fd + 1));
+	} else {
+		fd = (int)(v - 1);
+	}
+	n = pread(fd, buf, sizeof(buf) - 1, 0);
+	if (n <= 0)
+		return '?';
+	buf[n] = '\0';
+	p = strrchr(buf, ')');
+	return p && p[1] == ' ' ? p[2] : '?';
+}
+
+/* Whether the process used CPU time since the previous call (true when
+ * that cannot be told). */
+static bool used_cpu(struct sampler *s)
+{
+	struct timespec ts;
+	uint64_t ns;
+	bool ran;
+
+	if (!s->has_cpu_clock || clock_gettime(s->cpu_clock, &ts))
+		return true;
+	ns = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+	ran = ns != s->last_cpu_ns;
+	s->last_cpu_ns = ns;
+	return ran;
+}
+
+static void mark_all_idle(struct dump *d)
+{
+	for (size_t i = 0; i < d->nthreads; i++)
+		d->threads[i].status = THREAD_IDLE;
+}
+
+int sampler_sample(struct sampler *s, bool stop, bool os_state,
+		   const struct walk_opts *o, struct dump *d, struct err *e)
+{
+	bool ran = os_state ? used_cpu(s) : true;
+	int rc;
+
+	if (stop || !s->fast) {
+		rc = live_capture(&s->lv, stop, o, &s->r, d, e);
+		if (!rc && !ran)
+			mark_all_idle(d);
+		return rc;
+	}
+	prefetch(s);
+	rc = py_walk(&s->r, o, d, e);
+	if (rc) {
+		if (!procfs_pid_exists(s->lv.pid))
+			rc = err_set(e, SS_EGONE, "process %d exited",
+				     (int)s->lv.pid);
+		return rc;
+	}
+	for (size_t i = 0; i < d->nthreads; i++) {
+		struct thread_stack *t = &d->threads[i];
+		char st;
+
+		if (t->ns_tid <= 0)
+			continue;
+		t->tid = t->ns_tid;
+		if (!os_state)
+			continue;
+		if (!ran) {
+			t->status = THREAD_IDLE;
+			continue;
+		}
+		st = thread_state(s, t->tid);
+		if (st == 'Z' || st == 'X' || st == '?')
+			t->status = THREAD_UNKNOWN;
+		else
+			t->status = st == 'R' ? THREAD_RUNNING : THREAD_IDLE;
+	}
+	return 0;
+}

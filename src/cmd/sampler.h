@@ -1,0 +1,62 @@
+/* One sampled process for `record`: its live handle, a reader whose caches
+ * (code objects, strings) persist across samples, and the open
+ * /proc/PID/task/TID/stat files the running/idle check re-reads. */
+#ifndef SS_CMD_SAMPLER_H
+#define SS_CMD_SAMPLER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <time.h>
+
+#include "cmd/live.h"
+#include "util/addrmap.h"
+
+/* A memsrc in front of the page cache noting which pages a sample read,
+ * so the next sample can fetch them all in one batch up front. */
+#define SAMPLER_PREFETCH_MAX 64
+struct page_trace {
+	struct memsrc base;       /* first */
+	struct memsrc *cache;
+	uint64_t pages[SAMPLER_PREFETCH_MAX];
+	size_t n;
+};
+
+struct sampler {
+	struct live lv;
+	/* Where the memory source records read failures: must live as long
+	 * as the sampler (so the sampler must not move once opened). */
+	struct err mem_err;
+	struct py_reader r;
+	/* The target is in our PID namespace and its thread states carry
+	 * native thread ids (3.8+): samples skip live_capture's /proc scan. */
+	bool fast;
+	struct addrmap stat_fds;  /* tid -> fd + 1 */
+	/* The process's CPU clock at the previous sample: a process that
+	 * used no CPU since then has no running thread, whatever the OS
+	 * state says (runnable but waiting for a CPU). */
+	clockid_t cpu_clock;
+	bool has_cpu_clock;
+	uint64_t last_cpu_ns;
+	struct page_trace trace;  /* what the reader reads through */
+};
+
+/* live_open() and the reader; errors as live_open's. */
+int sampler_open(struct sampler *s, pid_t pid, struct err *e);
+void sampler_close(struct sampler *s);
+
+/* Drop the reader's caches (code objects, strings, types): a code object
+ * freed and another allocated at its address would otherwise keep the old
+ * name.  The strings the reader handed out are freed. */
+void sampler_flush_caches(struct sampler *s);
+
+/* Read every thread's stack into d (the page cache is reset first).  With
+ * os_state, thread_stack.status says whether the thread is running: the OS
+ * shows it running or runnable and the process used CPU time since the
+ * previous sample (so a thread waiting for a CPU on a loaded machine is
+ * not sampled over and over at the same spot).  With stop, threads are held stopped for the read (slow path:
+ * live_capture).  SS_EGONE when the process has exited. */
+int sampler_sample(struct sampler *s, bool stop, bool os_state,
+		   const struct walk_opts *o, struct dump *d, struct err *e);
+
+#endif
