@@ -16,7 +16,8 @@ import helpers
 from helpers import index_threads, truth_key
 from test_dump import check_frames, check_python_block, label, load_json, records
 
-CORE_SCENARIOS = ("basic", "threads")
+# The same scenarios as the live dump, against the same ground truth.
+CORE_SCENARIOS = tuple(helpers.SCENARIOS)
 GCORE = shutil.which("gcore")
 NT_FILE = 0x46494C45
 
