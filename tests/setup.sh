@@ -29,7 +29,7 @@ HOST_PKGS=(build-essential pkg-config libelf-dev libdw-dev libcmocka-dev
 	python3-pytest python3-pytest-xdist debootstrap python3.11-dbg gdb
 	util-linux clang libzstd-dev liblz4-dev liblzma-dev zstd lz4 xz-utils
 	libprotobuf-c-dev protobuf-c-compiler zlib1g-dev
-	golang-go chromium python3-jsonschema npm)
+	golang-go chromium python3-jsonschema)
 # record's speedscope output is checked against the schema speedscope
 # publishes in its npm package.
 SPEEDSCOPE_VERSION=1.25.0
@@ -80,6 +80,9 @@ for p in "${HOST_PKGS[@]}"; do
 	st=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
 	[ "$st" = "install ok installed" ] || missing+=("$p")
 done
+# npm only fetches speedscope's schema; a machine with Node.js from another
+# source (whose nodejs package conflicts with Debian's npm) already has it.
+command -v npm >/dev/null 2>&1 || missing+=(npm)
 if [ ${#missing[@]} -gt 0 ]; then
 	run "apt-get update (host)" apt-get -q update
 	run "apt-get install ${missing[*]}" \
