@@ -33,7 +33,8 @@ static void usage(FILE *out)
 			commands[i].summary);
 	fputs("\n'snakescope <command> --help' describes a command.\n"
 	      "exit status: 0 ok, 1 failure, 2 usage error, 3 permission "
-	      "denied,\n4 findings (maps: an object rewritten or corrupted)\n",
+	      "denied,\n4 findings (maps: an object rewritten or corrupted); record -- CMD\n"
+	      "exits with the status of CMD\n",
 	      out);
 }
 
