@@ -107,22 +107,11 @@ void live_close(struct live *lv)
 	maps_release(&lv->maps);
 }
 
-/* Whether pid lives in our PID namespace, where its tids are ours too. */
-static bool same_pid_namespace(pid_t pid)
-{
-	char path[64];
-	struct stat a, b;
-
-	snprintf(path, sizeof(path), "/proc/%d/ns/pid", (int)pid);
-	return stat(path, &a) == 0 && stat("/proc/self/ns/pid", &b) == 0 &&
-	       a.st_ino == b.st_ino && a.st_dev == b.st_dev;
-}
-
 static int os_threads_read(pid_t pid, struct os_threads *ot, struct err *e)
 {
 	pid_t *tids = NULL;
 	size_t n = 0, i;
-	bool same_ns = same_pid_namespace(pid);
+	bool same_ns = procfs_same_pid_namespace(pid);
 	int rc = procfs_list_tids(pid, &tids, &n, e);
 
 	if (rc)

@@ -15,16 +15,6 @@
 
 #include "target/mem_cache.h"
 
-static bool same_pid_namespace(pid_t pid)
-{
-	char path[64];
-	struct stat a, b;
-
-	snprintf(path, sizeof(path), "/proc/%d/ns/pid", (int)pid);
-	return stat(path, &a) == 0 && stat("/proc/self/ns/pid", &b) == 0 &&
-	       a.st_ino == b.st_ino && a.st_dev == b.st_dev;
-}
-
 /* ---- page trace ---- */
 
 static void note_pages(struct page_trace *t, uint64_t addr, size_t len)
@@ -111,7 +101,7 @@ int sampler_open(struct sampler *s, pid_t pid, struct err *e)
 	s->lv.py.mem = &s->trace.base;
 	py_reader_init(&s->r, &s->lv.py);
 	s->fast = s->lv.py.layout.tstate_native_thread_id != OFF_NONE &&
-		  same_pid_namespace(pid);
+		  procfs_same_pid_namespace(pid);
 	s->has_cpu_clock = clock_getcpuclockid(pid, &s->cpu_clock) == 0;
 	/* Page buffers set aside: sampling then allocates no pages. */
 	mem_cache_reserve(s->lv.mem, 4 * SAMPLER_PREFETCH_MAX);

@@ -24,19 +24,9 @@ static int lookup_values(struct py_objects *o, uint64_t values,
 			 struct err *e)
 {
 	struct py_dict_iter it;
-	uint64_t k, v;
 	int rc = py_dict_iter_init_values(o, &it, values, keys, e);
 
-	if (rc)
-		return rc;
-	while ((rc = py_dict_iter_next(o, &it, &k, &v, e)) == 1) {
-
-		if (py_str_equals(o, k, name, &o->scratch) == 1) {
-			*value = v;
-			return 0;
-		}
-	}
-	return rc;
+	return rc ? rc : py_dict_iter_find_str(o, &it, name, value, e);
 }
 
 static int managed(struct py_objects *o, uint64_t obj,

@@ -338,22 +338,28 @@ int py_dict_iter_next(struct py_objects *o, struct py_dict_iter *it,
 	return 0;
 }
 
-int py_dict_get_str(struct py_objects *o, uint64_t dict, const char *name,
-		    uint64_t *value, struct err *e)
+int py_dict_iter_find_str(struct py_objects *o, struct py_dict_iter *it,
+			  const char *name, uint64_t *value, struct err *e)
 {
-	struct py_dict_iter it;
 	uint64_t k, v;
-	int rc = py_dict_iter_init(o, &it, dict, e);
+	int rc;
 
 	*value = 0;
-	if (rc)
-		return rc;
-	while ((rc = py_dict_iter_next(o, &it, &k, &v, e)) == 1) {
-
+	while ((rc = py_dict_iter_next(o, it, &k, &v, e)) == 1) {
 		if (py_str_equals(o, k, name, &o->scratch) == 1) {
 			*value = v;
 			return 0;
 		}
 	}
 	return rc;
+}
+
+int py_dict_get_str(struct py_objects *o, uint64_t dict, const char *name,
+		    uint64_t *value, struct err *e)
+{
+	struct py_dict_iter it;
+	int rc = py_dict_iter_init(o, &it, dict, e);
+
+	*value = 0;
+	return rc ? rc : py_dict_iter_find_str(o, &it, name, value, e);
 }

@@ -177,6 +177,11 @@ int py_dict_iter_init_values(struct py_objects *o, struct py_dict_iter *it,
 int py_dict_iter_next(struct py_objects *o, struct py_dict_iter *it,
 		      uint64_t *key, uint64_t *value, struct err *e);
 
+/* Continue it to the item whose key is the str name: 0 with *value set,
+ * 0 with *value = 0 when there is none, or SS_E*. */
+int py_dict_iter_find_str(struct py_objects *o, struct py_dict_iter *it,
+			  const char *name, uint64_t *value, struct err *e);
+
 /* dict[name] for a str key; *value = 0 when there is no such key. */
 int py_dict_get_str(struct py_objects *o, uint64_t dict, const char *name,
 		    uint64_t *value, struct err *e);

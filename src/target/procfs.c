@@ -10,6 +10,7 @@
 #include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -427,4 +428,14 @@ int procfs_yama_ptrace_scope(void)
 		       NULL))
 		return -1;
 	return (int)strtol(buf, NULL, 10);
+}
+
+bool procfs_same_pid_namespace(pid_t pid)
+{
+	char path[64];
+	struct stat a, b;
+
+	snprintf(path, sizeof(path), "/proc/%d/ns/pid", (int)pid);
+	return stat(path, &a) == 0 && stat("/proc/self/ns/pid", &b) == 0 &&
+	       a.st_ino == b.st_ino && a.st_dev == b.st_dev;
 }

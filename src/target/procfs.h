@@ -75,6 +75,9 @@ int procfs_root_path(pid_t pid, const char *path, char *buf, size_t len);
 /* 1 if /proc/PID exists (zombies included), else 0. */
 int procfs_pid_exists(pid_t pid);
 
+/* Whether pid lives in our PID namespace, where its tids are ours too. */
+bool procfs_same_pid_namespace(pid_t pid);
+
 /* kernel.yama.ptrace_scope: 0-3, or -1 when Yama is not built in. */
 int procfs_yama_ptrace_scope(void);
 
