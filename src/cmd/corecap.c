@@ -145,11 +145,7 @@ int corecap_capture(struct corecap *cc, const struct walk_opts *o,
 
 	d->pid = c->pid;
 	d->source = "core";
-	d->python.version = cc->py.version_str;
-	d->python.executable = cc->py.executable[0] ? cc->py.executable : NULL;
-	d->python.library = cc->py.library[0] ? cc->py.library : NULL;
-	d->python.debug = cc->py.layout.debug;
-	d->python.free_threaded = cc->py.layout.free_threaded;
+	py_proc_describe(&cc->py, &d->python);
 	d->pause_us = -1;
 	d->signal = c->signo;
 	d->si_code = c->si_code;

@@ -230,11 +230,7 @@ static void fill_python_info(struct live *lv, struct dump *d)
 {
 	d->pid = lv->pid;
 	d->source = "live";
-	d->python.version = lv->py.version_str;
-	d->python.executable = lv->py.executable[0] ? lv->py.executable : NULL;
-	d->python.library = lv->py.library[0] ? lv->py.library : NULL;
-	d->python.debug = lv->py.layout.debug;
-	d->python.free_threaded = lv->py.layout.free_threaded;
+	py_proc_describe(&lv->py, &d->python);
 }
 
 int live_capture(struct live *lv, bool stop, const struct walk_opts *o,

@@ -530,3 +530,12 @@ int py_proc_first_interp(const struct py_proc *p, uint64_t *interp,
 			       "0x%llx", (unsigned long long)addr);
 	return 0;
 }
+
+void py_proc_describe(const struct py_proc *p, struct python_info *out)
+{
+	out->version = p->version_str;
+	out->executable = p->executable[0] ? p->executable : NULL;
+	out->library = p->library[0] ? p->library : NULL;
+	out->debug = p->layout.debug;
+	out->free_threaded = p->layout.free_threaded;
+}

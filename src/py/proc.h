@@ -11,6 +11,7 @@
 #include <sys/types.h>
 
 #include "py/layout.h"
+#include "stack/sample.h"
 #include "target/memsrc.h"
 #include "target/procfs.h"
 #include "util/err.h"
@@ -67,6 +68,9 @@ int py_proc_detect_with(struct py_proc *p, pid_t pid, struct memsrc *mem,
 /* Address of the first PyInterpreterState, or 0 when there is none. */
 int py_proc_first_interp(const struct py_proc *p, uint64_t *interp,
 			 struct err *e);
+
+/* What the neutral dump says about the interpreter (pointers into p). */
+void py_proc_describe(const struct py_proc *p, struct python_info *out);
 
 /* Read a pointer-sized value from the target. */
 int py_read_ptr(const struct py_proc *p, uint64_t addr, uint64_t *out);
