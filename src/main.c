@@ -17,6 +17,8 @@ static const struct cmd commands[] = {
 	  cmd_pin_usage },
 	{ "record", cmd_record, "sample Python stacks into a profile (flame graph, ...)",
 	  cmd_record_usage },
+	{ "top", cmd_top, "a live table of where a process spends its time",
+	  cmd_top_usage },
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
