@@ -3,7 +3,7 @@ _snakescope()
 {
 	local cur prev words cword
 	_init_completion || return
-	local commands="dump info maps pin record"
+	local commands="dump info maps pin record top"
 	if ((cword == 1)); then
 		COMPREPLY=($(compgen -W "$commands --help --version" -- "$cur"))
 		return
@@ -75,6 +75,26 @@ _snakescope()
 		done
 		if [[ $cur == -* ]]; then
 			COMPREPLY=($(compgen -W "--rate --duration --output --format --idle --gil --threads --subprocesses --function --nonblocking --blocking --help --" -- "$cur"))
+			return
+		fi
+		;;
+	top)
+		case $prev in
+		-r | --rate | -b | --batch | -d | --interval | -w | --window | -n | --rows) return ;;
+		--sort)
+			COMPREPLY=($(compgen -W "own% total% own-time total-time" -- "$cur"))
+			return
+			;;
+		esac
+		local i
+		for ((i = 2; i < cword; i++)); do
+			if [[ ${words[i]} == -- ]]; then
+				_command_offset $((i + 1))
+				return
+			fi
+		done
+		if [[ $cur == -* ]]; then
+			COMPREPLY=($(compgen -W "--rate --idle --gil --subprocesses --batch --once --interval --window --lines --sort --rows --blocking --help --" -- "$cur"))
 			return
 		fi
 		;;
