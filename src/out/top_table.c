@@ -287,7 +287,7 @@ void top_status_format(char *buf, size_t size, const struct top_status *s,
 		       const struct top_view *v, const struct top_agg *a,
 		       int width)
 {
-	char gil[16], cpu[16], err[16], thr[128], filt[96] = "";
+	char gil[16], cpu[16], err[16], thr[128], filt[96] = "", procs[32] = "";
 
 	pct_or_na(gil, sizeof(gil), s->gil_pct);
 	pct_or_na(cpu, sizeof(cpu), s->cpu_pct);
@@ -298,19 +298,22 @@ void top_status_format(char *buf, size_t size, const struct top_status *s,
 	threads_label(thr, sizeof(thr), v, a);
 	if (v->filter && *v->filter)
 		snprintf(filt, sizeof(filt), ", filter '%.64s'", v->filter);
+	if (s->processes > 1)
+		snprintf(procs, sizeof(procs), ", %u processes", s->processes);
+	/* Each line fits 80 columns with figures of usual widths. */
 	snprintf(buf, size,
-		 "snakescope top - pid %d, python %s, up %.1f s%s%s\n"
+		 "snakescope top - pid %d%s, python %s, up %.1f s%s%s\n"
 		 "command: %.*s\n"
-		 "threads: %u, processes: %u, samples: %.1f/s of %.0f, "
-		 "errors: %s, gil: %s, cpu: %s\n"
+		 "threads: %u, samples: %.1f/s of %.0f, errors: %s, gil: %s, "
+		 "cpu: %s\n"
 		 "view: %s, sort %s, %s%s, %% over %u s",
-		 s->pid, s->python ? s->python : "?", s->elapsed,
+		 s->pid, procs, s->python ? s->python : "?", s->elapsed,
 		 s->exited ? " - process exited" : "",
 		 s->paused ? " - paused" : "",
 		 width > 9 ? width - 9 : 1, s->command ? s->command : "",
-		 s->threads, s->processes, s->rate, s->target_rate, err, gil,
-		 cpu, v->lines ? "lines" : "functions", sort_names[v->sort],
-		 thr, filt, s->window);
+		 s->threads, s->rate, s->target_rate, err, gil, cpu,
+		 v->lines ? "lines" : "functions", sort_names[v->sort], thr, filt,
+		 s->window);
 }
 
 void top_snapshot_print(FILE *out, const struct top_status *s,

@@ -71,7 +71,8 @@ struct top_status {
 	int pid;
 	const char *command;      /* its command line, may be "" */
 	const char *python;       /* version, may be NULL */
-	unsigned threads, processes;
+	unsigned threads;         /* of the first process */
+	unsigned processes;       /* sampled (--subprocesses), shown when > 1 */
 	double elapsed;           /* seconds */
 	double rate, target_rate; /* achieved and asked samples per second */
 	double error_pct;         /* since the previous snapshot, -1 unknown */

@@ -9,8 +9,9 @@ The terminal view is driven through tmux (a private server, an 80x24
 pane) on 3.8, 3.11 (Debian's static build), 3.12 and 3.14 (sid chroot):
 hot_a tops the table within 3 s of the first screen, the sort keys change
 the order, a resize to 60x20 keeps a readable table, q gives the terminal
-back (normal screen, cursor, the same stty modes), SIGTERM does too, and a
-target that exits is shown as such until q.  Every wait polls the pane
+back (normal screen, cursor, the same stty modes), SIGTERM and Ctrl-C do
+too, and a target that exits is shown as such until q; t, l, / and p change
+the view as they should.  Every wait polls the pane
 against a deadline.
 """
 import os
@@ -94,7 +95,7 @@ def test_batch_hot_function(interp, start):
     head = "\n".join(last["header"])
     assert "pid %d, python %d.%d" % ((t.pid,) + interp.version[:2]) in head, head
     assert "hotsplit.py" in head, head
-    m = re.search(r"threads: (\d+), processes: 1, samples: ([0-9.]+)/s of 200, "
+    m = re.search(r"threads: (\d+), samples: ([0-9.]+)/s of 200, "
                   r"errors: ([0-9.]+)%", head)
     assert m and int(m.group(1)) >= 1 and float(m.group(2)) > 0, head
     assert float(m.group(3)) < 5, head
@@ -197,7 +198,9 @@ def shell_around(tmp_path, top_args):
     ended, note the modes again."""
     d = shlex.quote(str(tmp_path))
     top = " ".join(shlex.quote(str(a)) for a in [helpers.SNAKESCOPE, "top"] + top_args)
-    return ("stty -g > %s/before; sh -c 'echo $$ > %s/pid; exec %s'; echo TOP-EXIT=$?; "
+    # The shell ignores SIGINT so that Ctrl-C (sent to the whole foreground
+    # group) ends top only; top sets its own handler.
+    return ("trap '' INT; stty -g > %s/before; sh -c 'echo $$ > %s/pid; exec %s'; echo TOP-EXIT=$?; "
             "stty -g > %s/after; exec sleep 60" % (d, d, top.replace("'", "'\\''"), d))
 
 
@@ -247,6 +250,29 @@ def test_tui(interp, start, tmux, tmp_path):
                      "sort by total")
     tm.keys("1")
     tm.wait(lambda s: first_fn(s) == "hot_a" and "*%OWN" in s, 5, "sort by own")
+    # t: a row per thread (a TID column), then the main thread alone.
+    tm.keys("t")
+    tm.wait(lambda s: "per thread" in s and re.search(r" TID FUNCTION", s)
+            and first_fn(s) is not None, 5, "a row per thread")
+    tm.keys("t")
+    tm.wait(lambda s: re.search(r"thread \d+ \(MainThread\)", s) and first_fn(s) == "hot_a",
+            5, "the main thread alone")
+    tm.keys("t")
+    tm.wait(lambda s: "all threads" in s, 5, "threads merged again")
+    # l: lines; / filter: only hot_b's rows; Esc-free: an empty filter clears.
+    tm.keys("l")
+    tm.wait(lambda s: "FILE:LINE" in s and "view: lines" in s, 5, "lines")
+    tm.keys("/", "h", "o", "t", "_", "b", "Enter")
+    screen = tm.wait(lambda s: "filter 'hot_b'" in s and table_rows(s), 5, "the filter")
+    assert {r[2] for r in table_rows(screen)} == {"hot_b"}, screen
+    tm.keys("/", "BSpace", "BSpace", "BSpace", "BSpace", "BSpace", "Enter", "l")
+    tm.wait(lambda s: "filter" not in s.splitlines()[3] and "view: functions" in s
+            and first_fn(s) == "hot_a", 5, "no filter, functions")
+    # p: the display stops (the header says so), p again: it goes on.
+    tm.keys("p")
+    tm.wait(lambda s: "- paused" in s, 5, "paused")
+    tm.keys("p")
+    tm.wait(lambda s: "- paused" not in s and first_fn(s) == "hot_a", 5, "unpaused")
     # 60x20: every line fits, the table is still there.
     tm.run("resize-window", "-t", "t", "-x", "60", "-y", "20")
     screen = tm.wait(lambda s: len(s.splitlines()) <= 20 and first_fn(s) == "hot_a"
@@ -275,8 +301,10 @@ def test_tui_target_exits_and_sigterm(interp, start, tmux, tmp_path):
     tm = tmux(shell_around(d1, ["--"] + argv))
     # (Not which functions: a spawned command's first seconds may show names of
     # code objects freed since, see the report of issue 8.)
-    tm.wait(lambda s: "process exited" in s and table_rows(s), 15, "process exited")
-    assert tm.flag("alternate_on") == "1"
+    screen = tm.wait(lambda s: "process exited" in s and table_rows(s), 15, "process exited")
+    # It stays: top is still there, the screen still up.
+    os.kill(int((d1 / "pid").read_text()), 0)
+    assert tm.flag("alternate_on") == "1" and "TOP-EXIT" not in tm.screen(), screen
     tm.keys("q")
     check_restored(tm, d1, 0)
     # SIGTERM to top: the terminal is given back too.
@@ -287,4 +315,11 @@ def test_tui_target_exits_and_sigterm(interp, start, tmux, tmp_path):
     tm2.wait(lambda s: "snakescope top - pid %d" % t.pid in s, 10, "the first screen")
     os.kill(int((d2 / "pid").read_text()), 15)
     check_restored(tm2, d2, 0)  # a signal ends top normally, as it does record
+    # Ctrl-C at the keyboard too.
+    d3 = tmp_path / "intr"
+    d3.mkdir()
+    tm3 = tmux(shell_around(d3, [t.pid]))
+    tm3.wait(lambda s: "snakescope top - pid %d" % t.pid in s, 10, "the first screen")
+    tm3.keys("C-c")
+    check_restored(tm3, d3, 0)
     assert not helpers.stopped_or_traced(t.pid)
