@@ -36,7 +36,7 @@ static void usage(FILE *out)
 	fputs("\n'snakescope <command> --help' describes a command.\n"
 	      "exit status: 0 ok, 1 failure, 2 usage error, 3 permission "
 	      "denied,\n4 findings (maps: an object rewritten or corrupted); record -- CMD\n"
-	      "exits with the status of CMD\n",
+	      "and top -- CMD exit with the status of CMD\n",
 	      out);
 }
 
