@@ -289,31 +289,6 @@ static int64_t mono_ns(void)
 	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
-static void cmdline_of(pid_t pid, char *buf, size_t size)
-{
-	char path[64];
-	ssize_t n;
-	int fd;
-
-	snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
-	buf[0] = '\0';
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return;
-	n = read(fd, buf, size - 1);
-	close(fd);
-	if (n <= 0) {
-		buf[0] = '\0';
-		return;
-	}
-	buf[n] = '\0';
-	for (ssize_t i = 0; i < n; i++)
-		if (buf[i] == '\0')
-			buf[i] = ' ';
-	while (n > 0 && buf[n - 1] == ' ')
-		buf[--n] = '\0';
-}
-
 static struct rproc *rproc_add(struct recorder *rec, pid_t pid)
 {
 	struct rproc *p = xcalloc(1, sizeof(*p));
@@ -344,7 +319,7 @@ static int rproc_open(struct recorder *rec, struct rproc *p, struct err *e)
 	p->names_at = 0;
 	if (!rec->o->subprocesses)
 		return 0;
-	cmdline_of(p->pid, cmd, sizeof(cmd));
+	procfs_cmdline(p->pid, cmd, sizeof(cmd));
 	snprintf(label, sizeof(label), "process %d (%s)", (int)p->pid,
 		 cmd[0] ? cmd : "?");
 	p->root = profile_frame_text(&rec->prof, label, NULL, -1);
@@ -906,7 +881,7 @@ int record_run(const struct record_opts *opts, const struct record_hooks *h,
 	}
 
 	clock_gettime(CLOCK_REALTIME, &wall);
-	cmdline_of(root->pid, cmd, sizeof(cmd));
+	procfs_cmdline(root->pid, cmd, sizeof(cmd));
 	if (!root->gone) {
 		rc = hook_begin(&rec);
 		if (rc)

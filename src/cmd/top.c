@@ -21,6 +21,7 @@
 #include "out/top_tui.h"
 #include "py/proc.h"
 #include "stack/top_agg.h"
+#include "target/procfs.h"
 
 #define RATE_MAX 100000
 #define INTERVAL_MAX 3600.0
@@ -255,29 +256,6 @@ static int64_t mono_ns(void)
 	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
-static void read_command(pid_t pid, char *buf, size_t size)
-{
-	char path[64];
-	ssize_t n;
-	int fd;
-
-	snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
-	buf[0] = '\0';
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return;
-	n = read(fd, buf, size - 1);
-	close(fd);
-	if (n <= 0)
-		n = 0;
-	buf[n] = '\0';
-	for (ssize_t i = 0; i < n; i++)
-		if (buf[i] == '\0' || buf[i] == '\n' || buf[i] == '\t')
-			buf[i] = ' ';
-	while (n > 0 && buf[n - 1] == ' ')
-		buf[--n] = '\0';
-}
-
 /* The process's CPU time in ns, or -1. */
 static int64_t cpu_ns(struct top *t)
 {
@@ -371,7 +349,7 @@ static int on_begin(void *arg, const struct record_view *v)
 
 	t->pid = v->pid;
 	t->prof = v->prof;
-	read_command(v->pid, t->command, sizeof(t->command));
+	procfs_cmdline(v->pid, t->command, sizeof(t->command));
 	t->python = v->py ? v->py->version_str : NULL;
 	t->has_cpu_clock = clock_getcpuclockid(v->pid, &t->cpu_clock) == 0;
 	t->last_cpu_ns = cpu_ns(t) > 0 ? (uint64_t)cpu_ns(t) : 0;
