@@ -11,9 +11,9 @@ BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 VERSION  := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 
 CC       ?= cc
-PKGS     := libelf libprotobuf-c zlib libzstd liblz4 liblzma ncurses
+PKGS     := libelf libprotobuf-c zlib libzstd liblz4 liblzma ncursesw
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lelf -lprotobuf-c -lz -lzstd -llz4 -llzma -lncurses -ltinfo)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lelf -lprotobuf-c -lz -lzstd -llz4 -llzma -lncursesw -ltinfo)
 
 ifdef SAN
 BUILD    ?= build-san

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "util/addrmap.h"
+#include "util/utf8.h"
 #include "util/xalloc.h"
 
 #define NUM_WIDTH 28              /* "%5.1f %5.1f %7.2f %7.2f " */
@@ -190,25 +191,62 @@ static void text_widths(const struct top_view *v, int width, int *fn_w,
 
 	if (width < 40)
 		width = 40;
+	if (width > TOP_WIDTH_MAX)
+		width = TOP_WIDTH_MAX;
 	rest = width - NUM_WIDTH - (v->thread == TOP_THREADS_SPLIT ? TID_WIDTH : 0);
 	*where_w = rest * 9 / 20;
 	*fn_w = rest - *where_w - 1;
 }
 
+/* Code points in s[0..len) (a byte that starts no valid sequence counts
+ * as one): a column each, near enough for names and paths. */
+static size_t cp_count(const char *s, size_t len)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < len; n++) {
+		size_t k = utf8_valid_len((const unsigned char *)s + i, len - i);
+
+		i += k ? k : 1;
+	}
+	return n;
+}
+
+/* The byte offset of code point cp in s[0..len). */
+static size_t cp_offset(const char *s, size_t len, size_t cp)
+{
+	size_t i = 0;
+
+	while (cp-- && i < len) {
+		size_t k = utf8_valid_len((const unsigned char *)s + i, len - i);
+
+		i += k ? k : 1;
+	}
+	return i;
+}
+
+size_t top_text_cut(const char *s, int cols)
+{
+	return cp_offset(s, strlen(s), cols > 0 ? (size_t)cols : 0);
+}
+
 /* s into exactly w columns: cut with ".." at the end (or, for a place,
- * at the start, where a path matters least). */
+ * at the start, where a path matters least), never inside a character. */
 static void fit(char *dst, size_t size, const char *s, int w, bool keep_tail)
 {
-	int len = (int)strlen(s);
+	size_t len = strlen(s), n = cp_count(s, len), at;
 
 	if (w < 3)
 		w = 3;
-	if (len <= w)
-		snprintf(dst, size, "%-*s", w, s);
-	else if (keep_tail)
-		snprintf(dst, size, "..%s", s + len - (w - 2));
-	else
-		snprintf(dst, size, "%.*s..", w - 2, s);
+	if (n <= (size_t)w) {
+		snprintf(dst, size, "%s%*s", s, (int)((size_t)w - n), "");
+	} else if (keep_tail) {
+		at = cp_offset(s, len, n - (size_t)(w - 2));
+		snprintf(dst, size, "..%s", s + at);
+	} else {
+		at = cp_offset(s, len, (size_t)(w - 2));
+		snprintf(dst, size, "%.*s..", (int)at, s);
+	}
 }
 
 void top_table_heading(char *buf, size_t size, const struct top_view *v,
@@ -216,7 +254,7 @@ void top_table_heading(char *buf, size_t size, const struct top_view *v,
 {
 	static const char *marks[TOP_SORT_COUNT] = { "%OWN", "%TOT", "OWN(s)",
 						     "TOT(s)" };
-	char col[TOP_SORT_COUNT][16], fn[256];
+	char col[TOP_SORT_COUNT][16], fn[TOP_LINE_MAX];
 	int fn_w, where_w;
 
 	text_widths(v, width, &fn_w, &where_w);
@@ -233,7 +271,8 @@ void top_table_line(char *buf, size_t size, const struct top_table *t,
 		    const struct top_agg *a, const struct top_row *r,
 		    const struct top_view *v, int width)
 {
-	char fn[256], where[512], where_fit[256], tid[32] = "";
+	char fn[TOP_LINE_MAX], where[TOP_LINE_MAX], where_fit[TOP_LINE_MAX];
+	char tid[32] = "";
 	int fn_w, where_w;
 
 	text_widths(v, width, &fn_w, &where_w);
@@ -320,7 +359,7 @@ void top_snapshot_print(FILE *out, const struct top_status *s,
 			const struct top_table *t, const struct top_agg *a,
 			const struct top_view *v, size_t max_rows)
 {
-	char line[1024], head[2048];
+	char line[TOP_LINE_MAX], head[2048];
 	size_t n = max_rows && max_rows < t->nrows ? max_rows : t->nrows;
 
 	top_status_format(head, sizeof(head), s, v, a, (int)sizeof(head));

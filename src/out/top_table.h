@@ -58,6 +58,14 @@ double top_row_total_pct(const struct top_table *t, const struct top_row *r);
 /* "name.py:12" (the file's last component) into buf. */
 void top_row_where(const struct top_row *r, char *buf, size_t size);
 
+/* Lines are laid out for 40 to TOP_WIDTH_MAX columns; a buffer of
+ * TOP_LINE_MAX bytes holds any (4 bytes a column). */
+#define TOP_WIDTH_MAX 1000
+#define TOP_LINE_MAX (4 * TOP_WIDTH_MAX + 64)
+
+/* Bytes of s that make at most cols columns (code points). */
+size_t top_text_cut(const char *s, int cols);
+
 /* The column headings and one row, width columns wide at most (at least
  * 40); the function name is cut to fit. */
 void top_table_heading(char *buf, size_t size, const struct top_view *v,

@@ -5,6 +5,7 @@
 #include "out/top_tui.h"
 
 #include <curses.h>
+#include <locale.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,9 +27,15 @@ static void on_winch(int sig)
 int top_tui_start(struct top_tui *u, struct err *e)
 {
 	struct sigaction sa;
+	const char *loc;
 	SCREEN *scr;
 
 	memset(u, 0, sizeof(*u));
+	/* Names are UTF-8: let ncursesw show them as such when the
+	 * terminal's locale does. */
+	loc = setlocale(LC_CTYPE, NULL);
+	snprintf(u->old_locale, sizeof(u->old_locale), "%s", loc ? loc : "C");
+	setlocale(LC_CTYPE, "");
 	/* Ours before ncurses starts: it then leaves SIGWINCH alone. */
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_winch;
@@ -41,6 +48,7 @@ int top_tui_start(struct top_tui *u, struct err *e)
 
 		sigaction(SIGWINCH, &u->old_winch, NULL);
 		winch_flag = NULL;
+		setlocale(LC_CTYPE, u->old_locale);
 		return err_set(e, SS_EIO, "top: cannot drive terminal type '%s' "
 			       "(set TERM, or use --batch)", term ? term : "");
 	}
@@ -65,6 +73,7 @@ void top_tui_stop(struct top_tui *u)
 	u->screen = NULL;
 	sigaction(SIGWINCH, &u->old_winch, NULL);
 	winch_flag = NULL;
+	setlocale(LC_CTYPE, u->old_locale);
 }
 
 bool top_tui_check_resize(struct top_tui *u)
@@ -94,7 +103,8 @@ static void put_line(int y, const char *s, int attr)
 		return;
 	if (attr)
 		attron(attr);
-	mvaddnstr(y, 0, s, COLS);
+	/* Cut at the right edge: a longer line would wrap. */
+	mvaddnstr(y, 0, s, (int)top_text_cut(s, COLS));
 	if (attr)
 		attroff(attr);
 }
@@ -103,7 +113,7 @@ void top_tui_draw(struct top_tui *u, const char *status,
 		  const struct top_table *t, const struct top_agg *a,
 		  const struct top_view *v)
 {
-	char line[1024];
+	char line[TOP_LINE_MAX];
 	const char *s = status;
 	int y = 0;
 

@@ -21,6 +21,7 @@ struct top_tui {
 	char filter[TOP_FILTER_MAX];
 	char edit[TOP_FILTER_MAX];
 	bool repaint;             /* repaint every cell at the next draw */
+	char old_locale[128];     /* LC_CTYPE to give back */
 };
 
 enum top_action {

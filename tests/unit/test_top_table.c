@@ -215,6 +215,24 @@ static void test_text(void **state)
 	assert_non_null(strstr(buf, "pid 42, python 3.12.1"));
 	assert_non_null(strstr(buf, "gil: 50.0%, cpu: n/a"));
 	assert_non_null(strstr(buf, "\n100.0 100.0    1.00    1.00 leaf "));
+	/* A long non-ASCII name is cut between characters, to the width. */
+	{
+		uint32_t u = profile_frame(&f.p, "\u00fcber_\u00fcber_\u00fcber_\u00fcber_"
+					   "\u00fcber_\u00fcber_\u00fcber_lang", "/x/\u00e4.py", 7);
+		uint32_t upath[] = { f.mod, u };
+		const struct top_row *ur;
+
+		add(&f, th, upath, 2, 200);
+		top_table_build(&f.t, &f.a, &f.p, &v);
+		ur = row(&f.t, "\u00fcber_\u00fcber_\u00fcber_\u00fcber_\u00fcber_"
+			 "\u00fcber_\u00fcber_lang", -1);
+		assert_non_null(ur);
+		top_table_line(line, sizeof(line), &f.t, &f.a, ur, &v, 60);
+		assert_non_null(strstr(line, " \u00fcber_\u00fcber_\u00fcber_.. "));
+		assert_non_null(strstr(line, " \u00e4.py:7"));
+		assert_int_equal(top_text_cut(line, 60), strlen(line));
+		assert_int_equal(top_text_cut("\u00fc\u00fcx", 2), 4);
+	}
 	free(buf);
 	teardown(&f);
 }
