@@ -493,6 +493,8 @@ static void on_end(void *arg, const struct record_view *v)
 int cmd_top(int argc, char **argv, struct ctx *ctx)
 {
 	struct top_opts o = {
+		/* threads: names read once a second, for the thread views
+		 * (the thread roots record adds are left out of hooks). */
 		.rec = { .rate = 100, .threads = true },
 		.interval = 1.0, .window = 5, .rows = 50,
 		.view = { .sort = TOP_SORT_OWN_PCT, .thread = TOP_THREADS_MERGED },
