@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -35,7 +36,13 @@
  * start over this often (a bounded window for a wrong name, at the cost of
  * decoding the hot code objects again). */
 #define REVALIDATE_NS 5000000000LL
-#define SPIN_NS 100000LL         /* waits this short are spun, not slept */
+/* Waits this short are spun on the vDSO clock: a sleep costs a system
+ * call and a context switch and wakes tens of microseconds late. */
+#define SPIN_NS 5000LL
+/* Ticks due longer ago than this are not caught up but counted missed:
+ * after a stall (the machine suspended, a long page-in) a burst of
+ * samples of one instant would weigh it too much. */
+#define CATCHUP_NS 100000000LL
 #define PENDING_TRIES 50         /* scans a new child may take to be Python */
 #define MAX_PROCS 4096
 #define MAX_DEPTH (WALK_DEFAULT_MAX_FRAMES + 2)
@@ -80,7 +87,7 @@ struct recorder {
 	struct walk_opts walk;
 	uint32_t *path;
 	/* Counters. */
-	uint64_t ticks, stacks, errors, late, failed_walks;
+	uint64_t ticks, stacks, errors, late, missed, failed_walks;
 	bool stopped_by_hook;     /* wait() ended sampling */
 	int64_t t0, now, flushed_at;
 	char first_error[1100];
@@ -519,12 +526,12 @@ static void show_status(const struct recorder *rec, bool final)
 	double secs = (double)(rec->now - rec->t0) / 1e9;
 
 	fprintf(stderr, "\rsnakescope: recording pid %d  %.1f s  %llu samples"
-		"  %.0f Hz  %llu errors  %llu late\033[K%s",
+		"  %.0f Hz  %llu errors  %llu late  %llu missed\033[K%s",
 		rec->nprocs ? (int)rec->procs[0]->pid : 0, secs,
 		(unsigned long long)rec->stacks,
 		secs > 0 ? (double)rec->ticks / secs : 0.0,
 		(unsigned long long)rec->errors, (unsigned long long)rec->late,
-		final ? "\n" : "");
+		(unsigned long long)rec->missed, final ? "\n" : "");
 }
 
 /* What hooks see of the session now. */
@@ -554,7 +561,29 @@ static int hook_wait(const struct recorder *rec, int64_t until)
 	return rec->h->wait(rec->h->arg, &v, until);
 }
 
-/* The sampling loop: ticks at absolute times start + k * period. */
+/* Wait until absolute time t (CLOCK_MONOTONIC ns), or an interruption. */
+static void wait_until(int64_t t, const struct stop_flags *flags)
+{
+	struct timespec ts;
+
+	if (t - mono_ns() <= SPIN_NS) {
+		while (mono_ns() < t && !flags->interrupted)
+			;
+		return;
+	}
+	ts.tv_sec = t / 1000000000LL;
+	ts.tv_nsec = t % 1000000000LL;
+	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR &&
+	       !flags->interrupted)
+		;
+}
+
+/* The sampling loop: tick k is due at start + k * period.  A tick that
+ * comes due while a sample is still being taken (or while the sampler
+ * waits for a CPU) is taken as soon as possible after it, counted late
+ * when that is a period or more after it was due; ticks more than
+ * CATCHUP_NS overdue are skipped and counted missed.  So the number of
+ * samples is the rate times the duration unless ticks were missed. */
 static void sample_loop(struct recorder *rec, struct stop_flags *flags,
 			pid_t child)
 {
@@ -564,17 +593,27 @@ static void sample_loop(struct recorder *rec, struct stop_flags *flags,
 		(int64_t)(o->duration * 1e9) : INT64_MAX;
 	bool tty = isatty(STDERR_FILENO) && !rec->h; /* hooks show their own */
 
+	/* Wake-ups as exact as the kernel can make them (the default slack
+	 * of 50 us would make every tick at 10 kHz and above late). */
+	prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);
 	rec->t0 = rec->now = rec->flushed_at = mono_ns();
 	next = rec->t0;
 	scan_at = o->subprocesses ? rec->t0 : INT64_MAX;
 	status_at = rec->t0 + STATUS_NS;
 	while (!flags->interrupted) {
-		struct timespec ts;
 		bool root_gone = false;
 
 		rec->now = mono_ns();
-		if (rec->now - rec->t0 >= end)
+		if (rec->now - rec->t0 >= end || next - rec->t0 >= end)
 			break;
+		if (rec->now - next > CATCHUP_NS) {
+			int64_t missed = (rec->now - next) / period;
+
+			rec->missed += (uint64_t)missed;
+			next += missed * period;
+		}
+		if (rec->now - next >= period)
+			rec->late++;
 		if (rec->now >= scan_at) {
 			scan_children(rec);
 			scan_at = rec->now + SCAN_NS;
@@ -597,38 +636,17 @@ static void sample_loop(struct recorder *rec, struct stop_flags *flags,
 			break;
 		if (child > 0 && rec->procs[0]->gone && !o->subprocesses)
 			break;
-		rec->now = mono_ns();
+		next += period;
 		if (tty && rec->now >= status_at) {
 			show_status(rec, false);
 			status_at = rec->now + STATUS_NS;
 		}
-		next += period;
 		if (hook_wait(rec, next)) {
 			rec->stopped_by_hook = true;
 			break;
 		}
-		if (rec->now >= next) {
-			/* The next tick is already due: it is late, and any
-			 * tick wholly missed is skipped and counted late. */
-			int64_t missed = (rec->now - next) / period;
-
-			rec->late += (uint64_t)missed + 1;
-			next += missed * period;
-			continue;
-		}
-		/* A wait shorter than a wake-up takes is spent spinning on the
-		 * vDSO clock: at high rates sleeping would make every sample
-		 * late (rates that high cost a core anyway). */
-		if (next - rec->now <= SPIN_NS) {
-			while (mono_ns() < next && !flags->interrupted)
-				;
-			continue;
-		}
-		ts.tv_sec = next / 1000000000LL;
-		ts.tv_nsec = next % 1000000000LL;
-		while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts,
-				       NULL) == EINTR && !flags->interrupted)
-			;
+		if (mono_ns() < next)
+			wait_until(next, flags);
 	}
 	rec->now = mono_ns();
 	if (tty)
@@ -766,11 +784,12 @@ static void report(const struct recorder *rec, const char *path, int rate)
 	uint64_t tried = rec->stacks + rec->errors;
 
 	fprintf(stderr, "snakescope: wrote %s: %llu samples in %.1f s (%.0f Hz "
-		"achieved of %d, %llu late), %llu errors (%.2f%%)\n", path,
-		(unsigned long long)rec->stacks, secs,
+		"achieved of %d, %llu late), %llu errors (%.2f%%), %llu missed\n",
+		path, (unsigned long long)rec->stacks, secs,
 		secs > 0 ? (double)rec->ticks / secs : 0.0, rate,
 		(unsigned long long)rec->late, (unsigned long long)rec->errors,
-		tried ? 100.0 * (double)rec->errors / (double)tried : 0.0);
+		tried ? 100.0 * (double)rec->errors / (double)tried : 0.0,
+		(unsigned long long)rec->missed);
 	if (rec->errors && rec->first_error[0])
 		fprintf(stderr, "snakescope: first error: %s\n",
 			rec->first_error);
