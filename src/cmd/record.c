@@ -32,10 +32,10 @@
 #define SCAN_NS 100000000LL      /* --subprocesses: look for children */
 #define NAMES_NS 1000000000LL    /* --threads: refresh thread names */
 /* Code objects are cached by address; a code object freed and another
- * allocated at the same address would keep the old name, so the caches
- * start over this often (a bounded window for a wrong name, at the cost of
- * decoding the hot code objects again). */
-#define REVALIDATE_NS 5000000000LL
+ * allocated at the same address would keep the old name, so the cached
+ * ones are checked this often (a bounded window for a wrong name; the
+ * check is one batched read). */
+#define REVALIDATE_NS 100000000LL
 /* Waits this short are spun on the vDSO clock: a sleep costs a system
  * call and a context switch and wakes tens of microseconds late. */
 #define SPIN_NS 5000LL
@@ -66,6 +66,21 @@ struct stop_flags {
 	volatile sig_atomic_t from_process; /* sent by kill(), not the tty */
 };
 
+/* What the previous sample of a thread turned into: its frames as the
+ * reader gave them (string addresses and line, at each depth from the
+ * root) and as the profile interned them, so an unchanged frame costs
+ * three comparisons, not a hash lookup. */
+struct raw_frame {
+	const char *function, *file;
+	int line;
+};
+
+struct thread_memo {
+	struct raw_frame *raw;
+	size_t cap;
+	struct profile_path path;
+};
+
 /* One sampled process. */
 struct rproc {
 	pid_t pid;
@@ -75,6 +90,9 @@ struct rproc {
 	uint32_t root;            /* its root frame (--subprocesses) */
 	struct addrmap thread_roots; /* ident -> frame + 1 (--threads) */
 	int64_t names_at;         /* when names were last read */
+	struct dump d;            /* reused sample after sample */
+	struct thread_memo *memos; /* by thread position in d */
+	size_t nmemos;
 };
 
 struct recorder {
@@ -333,12 +351,53 @@ static int rproc_open(struct recorder *rec, struct rproc *p, struct err *e)
 	return 0;
 }
 
+/* The memos key on the reader's string addresses: forget them when the
+ * reader frees its strings. */
+static void rproc_forget_memos(struct rproc *p)
+{
+	for (size_t i = 0; i < p->nmemos; i++)
+		p->memos[i].path.n = 0;
+}
+
 static void rproc_free(struct rproc *p)
 {
 	if (p->open)
 		sampler_close(&p->s);
 	addrmap_release(&p->thread_roots);
+	dump_release(&p->d);
+	for (size_t i = 0; i < p->nmemos; i++) {
+		free(p->memos[i].raw);
+		profile_path_release(&p->memos[i].path);
+	}
+	free(p->memos);
 	free(p);
+}
+
+static struct thread_memo *thread_memo(struct rproc *p, size_t i)
+{
+	if (i >= p->nmemos) {
+		p->memos = xrealloc(p->memos, (i + 1) * sizeof(*p->memos));
+		memset(p->memos + p->nmemos, 0,
+		       (i + 1 - p->nmemos) * sizeof(*p->memos));
+		p->nmemos = i + 1;
+	}
+	return &p->memos[i];
+}
+
+/* The profile's frame for f at depth n of the path, through the memo. */
+static uint32_t memo_frame(struct recorder *rec, struct thread_memo *m,
+			   size_t n, const struct frame *f)
+{
+	int line = rec->o->function ? 0 : f->line;
+	struct raw_frame *raw = &m->raw[n];
+
+	if (n < m->path.n && raw->function == f->function &&
+	    raw->file == f->file && raw->line == line)
+		return m->path.frames[n];
+	raw->function = f->function;
+	raw->file = f->file;
+	raw->line = line;
+	return profile_frame(&rec->prof, f->function, f->file, line);
 }
 
 static uint32_t thread_root(struct recorder *rec, struct rproc *p,
@@ -370,11 +429,12 @@ static uint32_t thread_root(struct recorder *rec, struct rproc *p,
 	return (uint32_t)v;
 }
 
-static void add_thread(struct recorder *rec, struct rproc *p,
+static void add_thread(struct recorder *rec, struct rproc *p, size_t ti,
 		       const struct thread_stack *t)
 {
 	const struct record_opts *o = rec->o;
-	size_t n = 0, roots;
+	struct thread_memo *m;
+	size_t n = 0, roots, depth;
 
 	if (!o->idle && t->status == THREAD_IDLE)
 		return;
@@ -390,18 +450,23 @@ static void add_thread(struct recorder *rec, struct rproc *p,
 	}
 	if (!t->nframes)
 		return;
+	m = thread_memo(p, ti);
+	depth = t->nframes + 2 < MAX_DEPTH ? t->nframes + 2 : MAX_DEPTH;
+	if (depth > m->cap) {
+		m->raw = xrealloc(m->raw, depth * sizeof(*m->raw));
+		m->cap = depth;
+	}
 	if (o->subprocesses)
 		rec->path[n++] = p->root;
 	if (o->threads)
 		rec->path[n++] = thread_root(rec, p, t);
 	roots = n;
-	for (size_t i = t->nframes; i-- > 0 && n < MAX_DEPTH;) {
-		const struct frame *f = &t->frames[i];
-
-		rec->path[n++] = profile_frame(&rec->prof, f->function, f->file,
-					       o->function ? 0 : f->line);
-	}
-	profile_add(&rec->prof, rec->path, n, 1);
+	/* Roots never match the memo (their label may change). */
+	for (size_t i = 0; i < n; i++)
+		m->raw[i] = (struct raw_frame){ NULL, NULL, -2 };
+	for (size_t i = t->nframes; i-- > 0 && n < MAX_DEPTH; n++)
+		rec->path[n] = memo_frame(rec, m, n, &t->frames[i]);
+	profile_add_path(&rec->prof, &m->path, rec->path, n, 1);
 	rec->stacks++;
 	if (rec->h && rec->h->stack)
 		rec->h->stack(rec->h->arg, p->pid, t, rec->path + roots,
@@ -411,7 +476,7 @@ static void add_thread(struct recorder *rec, struct rproc *p,
 /* One sample of one process.  Returns SS_EGONE when it has exited. */
 static int sample_proc(struct recorder *rec, struct rproc *p)
 {
-	struct dump d = { 0 };
+	struct dump *d = &p->d;
 	struct err e = { 0 };
 	int rc;
 
@@ -421,8 +486,9 @@ static int sample_proc(struct recorder *rec, struct rproc *p)
 		rec->walk.no_thread_names = false;
 		p->names_at = rec->now;
 	}
+	dump_reset(d);
 	rc = sampler_sample(&p->s, rec->o->blocking, !rec->o->idle, &rec->walk,
-			    &d, &e);
+			    d, &e);
 	if (rc == SS_EGONE || (rc && !procfs_pid_exists(p->pid))) {
 		p->gone = true;
 		rc = SS_EGONE;
@@ -436,11 +502,10 @@ static int sample_proc(struct recorder *rec, struct rproc *p)
 		rc = 0;
 	} else {
 		if (rec->h && rec->h->sample)
-			rec->h->sample(rec->h->arg, p->pid, &d);
-		for (size_t i = 0; i < d.nthreads; i++)
-			add_thread(rec, p, &d.threads[i]);
+			rec->h->sample(rec->h->arg, p->pid, d);
+		for (size_t i = 0; i < d->nthreads; i++)
+			add_thread(rec, p, i, &d->threads[i]);
 	}
-	dump_release(&d);
 	return rc;
 }
 
@@ -511,13 +576,21 @@ static bool any_alive(const struct recorder *rec)
 	return false;
 }
 
-/* Every reader's caches, and with them the string addresses the profile
- * keys on (thread names are kept as frames, not pointers). */
-static void flush_caches(struct recorder *rec)
+/* Every reader's code cache is checked; when one had to start over, the
+ * string addresses the profile and the memos key on are forgotten
+ * (thread names are kept as frames, not pointers). */
+static void revalidate_caches(struct recorder *rec)
 {
+	bool flushed = false;
+
 	for (size_t i = 0; i < rec->nprocs; i++)
-		if (rec->procs[i]->open)
-			sampler_flush_caches(&rec->procs[i]->s);
+		if (rec->procs[i]->open && !rec->procs[i]->gone &&
+		    sampler_revalidate(&rec->procs[i]->s))
+			flushed = true;
+	if (!flushed)
+		return;
+	for (size_t i = 0; i < rec->nprocs; i++)
+		rproc_forget_memos(rec->procs[i]);
 	profile_forget_pointers(&rec->prof);
 }
 
@@ -619,7 +692,7 @@ static void sample_loop(struct recorder *rec, struct stop_flags *flags,
 			scan_at = rec->now + SCAN_NS;
 		}
 		if (rec->now - rec->flushed_at >= REVALIDATE_NS) {
-			flush_caches(rec);
+			revalidate_caches(rec);
 			rec->flushed_at = rec->now;
 		}
 		rec->ticks++;

@@ -29,10 +29,14 @@ static void note_pages(struct page_trace *t, uint64_t addr, size_t len)
 	for (uint64_t page = first; page <= last; page += 4096) {
 		size_t i;
 
+		/* Most reads are of the page the previous one read. */
+		if (t->last < t->n && t->pages[t->last] == page)
+			continue;
 		for (i = 0; i < t->n && t->pages[i] != page; i++)
 			;
 		if (i == t->n && t->n < SAMPLER_PREFETCH_MAX)
 			t->pages[t->n++] = page;
+		t->last = i;
 	}
 }
 
@@ -127,6 +131,19 @@ void sampler_flush_caches(struct sampler *s)
 {
 	py_reader_release(&s->r);
 	py_reader_init(&s->r, &s->lv.py);
+}
+
+/* Strings kept alive by revalidation before the caches start over (a
+ * program that keeps creating code objects). */
+#define RETIRED_MAX 65536
+
+bool sampler_revalidate(struct sampler *s)
+{
+	py_reader_revalidate_codes(&s->r, s->lv.raw);
+	if (s->r.nretired <= RETIRED_MAX)
+		return false;
+	sampler_flush_caches(s);
+	return true;
 }
 
 /* The state letter of thread tid ('?' when it cannot be read). */

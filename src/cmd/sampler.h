@@ -20,6 +20,7 @@ struct page_trace {
 	struct memsrc *cache;
 	uint64_t pages[SAMPLER_PREFETCH_MAX];
 	size_t n;
+	size_t last;              /* index of the page noted last */
 };
 
 struct sampler {
@@ -49,6 +50,13 @@ void sampler_close(struct sampler *s);
  * freed and another allocated at its address would otherwise keep the old
  * name.  The strings the reader handed out are freed. */
 void sampler_flush_caches(struct sampler *s);
+
+/* Check that the cached code objects are still the ones decoded (one
+ * batched read of a few fields of each) and forget those that are not.
+ * True when the caches had to start over instead (too many strings kept
+ * alive): the strings handed out before are then freed, as with
+ * sampler_flush_caches(). */
+bool sampler_revalidate(struct sampler *s);
 
 /* Read every thread's stack into d (the page cache is reset first).  With
  * os_state, thread_stack.status says whether the thread is running: the OS

@@ -21,7 +21,7 @@ struct walk {
 	struct py_reader *r;
 	const struct py_layout *l;
 	const struct walk_opts *o;
-	struct addrmap seen;      /* frame addresses of the current thread */
+	struct addrmap *seen;     /* frame addresses of the current thread */
 };
 
 static uint64_t get_ptr(const uint8_t *buf, int32_t off)
@@ -85,14 +85,12 @@ static int add_frame(struct walk *w, struct thread_stack *t, uint64_t frame,
 
 static bool first_visit(struct walk *w, struct thread_stack *t, uint64_t addr)
 {
-	if (addrmap_has(&w->seen, addr)) {
-		thread_set_error(t, "frame chain loops back to 0x%llx (the "
-				 "stack changed while it was read, or is corrupt)",
-				 (unsigned long long)addr);
-		return false;
-	}
-	addrmap_put(&w->seen, addr, (void *)1);
-	return true;
+	if (addrmap_add(w->seen, addr, (void *)1))
+		return true;
+	thread_set_error(t, "frame chain loops back to 0x%llx (the "
+			 "stack changed while it was read, or is corrupt)",
+			 (unsigned long long)addr);
+	return false;
 }
 
 static bool frame_limit_reached(struct walk *w, struct thread_stack *t)
@@ -226,7 +224,7 @@ static uint64_t current_iframe(struct walk *w, const uint8_t *tstate)
 static void walk_thread_frames(struct walk *w, struct thread_stack *t,
 			       const uint8_t *tstate)
 {
-	addrmap_clear(&w->seen);
+	addrmap_clear(w->seen);
 	if (py_layout_frame_model(w->l) == PY_FRAMES_OBJECT)
 		walk_frame_objects(w, t, get_ptr(tstate, w->l->tstate_frame));
 	else
@@ -297,7 +295,7 @@ static int walk_interp(struct walk *w, uint64_t interp, int64_t fallback_id,
 	uint64_t holder = gil_holder(w, interp), ts;
 	size_t size = tstate_span(l), first = d->nthreads;
 	int64_t id = fallback_id;
-	struct addrmap seen = { 0 };
+	struct addrmap *seen = &w->r->seen_tstates;
 	uint8_t buf[STRUCT_BUF];
 	unsigned n = 0;
 	int rc = 0;
@@ -309,16 +307,17 @@ static int walk_interp(struct walk *w, uint64_t interp, int64_t fallback_id,
 	if (rc)
 		return err_set(e, rc, "cannot read interpreter 0x%llx",
 			       (unsigned long long)interp);
+	addrmap_clear(seen);
 	for (; ts && n < w->o->max_threads; n++) {
 		struct thread_stack *t;
 
-		if (addrmap_has(&seen, ts)) {
+		if (addrmap_has(seen, ts)) {
 			rc = err_set(e, SS_ECORRUPT, "thread list of "
 				     "interpreter 0x%llx loops",
 				     (unsigned long long)interp);
 			break;
 		}
-		addrmap_put(&seen, ts, (void *)1);
+		addrmap_put(seen, ts, (void *)1);
 		rc = read_struct(w, ts, buf, size);
 		if (rc) {
 			rc = err_set(e, rc, "cannot read thread state 0x%llx",
@@ -335,7 +334,6 @@ static int walk_interp(struct walk *w, uint64_t interp, int64_t fallback_id,
 		walk_thread_frames(w, t, buf);
 		ts = get_ptr(buf, l->tstate_next);
 	}
-	addrmap_release(&seen);
 	reverse_threads(d, first);
 	return rc;
 }
@@ -343,7 +341,8 @@ static int walk_interp(struct walk *w, uint64_t interp, int64_t fallback_id,
 int py_walk(struct py_reader *r, const struct walk_opts *o, struct dump *d,
 	    struct err *e)
 {
-	struct walk w = { .r = r, .l = &r->p->layout, .o = o };
+	struct walk w = { .r = r, .l = &r->p->layout, .o = o,
+			  .seen = &r->seen_frames };
 	uint64_t interps[WALK_DEFAULT_MAX_INTERPS];
 	size_t n = 0, total, max = o->max_interps;
 	uint64_t interp;
@@ -372,7 +371,6 @@ int py_walk(struct py_reader *r, const struct walk_opts *o, struct dump *d,
 	total = n;
 	while (n-- > 0 && !rc)
 		rc = walk_interp(&w, interps[n], (int64_t)(total - 1 - n), d, e);
-	addrmap_release(&w.seen);
 	if (o->locals)
 		py_locals_prefetch(o->locals, d);
 	if (!o->no_thread_names)
