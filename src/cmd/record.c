@@ -677,8 +677,14 @@ static void sample_loop(struct recorder *rec, struct stop_flags *flags,
 		bool root_gone = false;
 
 		rec->now = mono_ns();
-		if (rec->now - rec->t0 >= end || next - rec->t0 >= end)
+		if (next - rec->t0 >= end)
 			break;
+		if (rec->now - rec->t0 >= end) {
+			/* Due before the end, not taken. */
+			rec->missed += (uint64_t)((end - (next - rec->t0) +
+						   period - 1) / period);
+			break;
+		}
 		if (rec->now - next > CATCHUP_NS) {
 			int64_t missed = (rec->now - next) / period;
 

@@ -104,8 +104,8 @@ int sampler_open(struct sampler *s, pid_t pid, struct err *e)
 	s->trace.cache = s->lv.mem;
 	s->lv.py.mem = &s->trace.base;
 	py_reader_init(&s->r, &s->lv.py);
-	s->fast = s->lv.py.layout.tstate_native_thread_id != OFF_NONE &&
-		  procfs_same_pid_namespace(pid);
+	s->native_tids = s->lv.py.layout.tstate_native_thread_id != OFF_NONE;
+	s->fast = procfs_same_pid_namespace(pid);
 	s->has_cpu_clock = clock_getcpuclockid(pid, &s->cpu_clock) == 0;
 	/* Page buffers set aside: sampling then allocates no pages. */
 	mem_cache_reserve(s->lv.mem, 4 * SAMPLER_PREFETCH_MAX);
@@ -123,6 +123,7 @@ static void close_stat_fds(struct sampler *s)
 void sampler_close(struct sampler *s)
 {
 	close_stat_fds(s);
+	addrmap_release(&s->ident_tids);
 	py_reader_release(&s->r);
 	live_close(&s->lv);
 }
@@ -194,6 +195,43 @@ static bool used_cpu(struct sampler *s)
 	return ran;
 }
 
+/* <= 3.10: the thread ids of d's threads from what live_capture found
+ * for their idents (glibc's struct pthread, found once: a thread keeps
+ * its ident).  Learnt again when a thread is new; false when that does not
+ * tell every thread's id, and the slow path is then taken for good. */
+static bool tids_by_ident(struct sampler *s, const struct walk_opts *o,
+			  struct dump *d, struct err *e)
+{
+	struct walk_opts lo = *o;
+	struct dump scratch = { 0 };
+	bool all = true;
+
+	for (size_t i = 0; i < d->nthreads && all; i++)
+		all = addrmap_get(&s->ident_tids, d->threads[i].ident) != NULL;
+	if (!all) {
+		lo.no_thread_names = true;
+		addrmap_clear(&s->ident_tids);
+		if (!live_capture(&s->lv, false, &lo, &s->r, &scratch, e))
+			for (size_t i = 0; i < scratch.nthreads; i++)
+				if (scratch.threads[i].ident &&
+				    scratch.threads[i].ns_tid > 0)
+					addrmap_put(&s->ident_tids,
+						    scratch.threads[i].ident,
+						    (void *)(uintptr_t)
+						    scratch.threads[i].ns_tid);
+		dump_release(&scratch);
+	}
+	for (size_t i = 0; i < d->nthreads; i++) {
+		uintptr_t tid = (uintptr_t)addrmap_get(&s->ident_tids,
+						       d->threads[i].ident);
+
+		if (!tid)
+			return false;
+		d->threads[i].ns_tid = (int64_t)tid;
+	}
+	return true;
+}
+
 static void mark_all_idle(struct dump *d)
 {
 	for (size_t i = 0; i < d->nthreads; i++)
@@ -220,6 +258,11 @@ int sampler_sample(struct sampler *s, bool stop, bool os_state,
 				     (int)s->lv.pid);
 		return rc;
 	}
+	if (!s->native_tids && !tids_by_ident(s, o, d, e)) {
+		s->fast = false;
+		dump_reset(d);
+		return sampler_sample(s, stop, os_state, o, d, e);
+	}
 	for (size_t i = 0; i < d->nthreads; i++) {
 		struct thread_stack *t = &d->threads[i];
 		char st;
@@ -234,6 +277,9 @@ int sampler_sample(struct sampler *s, bool stop, bool os_state,
 			continue;
 		}
 		st = thread_state(s, t->tid);
+		/* A thread gone: its ident may come back with a new thread. */
+		if (st == '?' && !s->native_tids)
+			addrmap_clear(&s->ident_tids);
 		if (st == 'Z' || st == 'X' || st == '?')
 			t->status = THREAD_UNKNOWN;
 		else

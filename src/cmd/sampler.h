@@ -29,9 +29,13 @@ struct sampler {
 	 * as the sampler (so the sampler must not move once opened). */
 	struct err mem_err;
 	struct py_reader r;
-	/* The target is in our PID namespace and its thread states carry
-	 * native thread ids (3.8+): samples skip live_capture's /proc scan. */
+	/* The target is in our PID namespace: samples skip live_capture's
+	 * /proc scan and read through the page prefetch. */
 	bool fast;
+	/* Its thread states carry native thread ids (3.11+); before that
+	 * each thread's is learnt once by live_capture and kept by ident. */
+	bool native_tids;
+	struct addrmap ident_tids; /* ident -> tid (<= 3.10) */
 	struct addrmap stat_fds;  /* tid -> fd + 1 */
 	/* The process's CPU clock at the previous sample: a process that
 	 * used no CPU since then has no running thread, whatever the OS
