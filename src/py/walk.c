@@ -60,18 +60,15 @@ static int read_struct(struct walk *w, uint64_t addr, uint8_t *buf,
 	return memsrc_read(w->r->p->mem, addr, buf, size);
 }
 
-/* Add the Python frame `frame` running code object `code` at bytecode byte
- * offset `offset` (negative: not started yet, reported at its first line). */
-static int add_frame(struct walk *w, struct thread_stack *t, uint64_t frame,
-		     uint64_t code, long offset, struct err *e)
+/* Add the Python frame `frame` running code object `code` (decoded: ci) at
+ * bytecode byte offset `offset` (negative: not started yet, reported at its
+ * first line). */
+static void add_code_frame(struct walk *w, struct thread_stack *t,
+			   uint64_t frame, uint64_t code,
+			   const struct code_info *ci, long offset)
 {
-	const struct code_info *ci;
-	struct frame *f;
-	int rc = py_reader_code(w->r, code, &ci, e);
+	struct frame *f = thread_add_frame(t);
 
-	if (rc)
-		return rc;
-	f = thread_add_frame(t);
 	f->kind = FRAME_PYTHON;
 	f->function = ci->name;
 	f->qualname = ci->qualname;
@@ -80,6 +77,18 @@ static int add_frame(struct walk *w, struct thread_stack *t, uint64_t frame,
 		  py_code_line(w->r, ci, (int)offset);
 	if (w->o->locals)
 		py_frame_locals(w->o->locals, frame, code, f);
+}
+
+/* The same, decoding the code object first. */
+static int add_frame(struct walk *w, struct thread_stack *t, uint64_t frame,
+		     uint64_t code, long offset, struct err *e)
+{
+	const struct code_info *ci;
+	int rc = py_reader_code(w->r, code, &ci, e);
+
+	if (rc)
+		return rc;
+	add_code_frame(w, t, frame, code, ci, offset);
 	return 0;
 }
 
@@ -186,12 +195,18 @@ static void walk_interp_frames(struct walk *w, struct thread_stack *t,
 		frame = get_ptr(buf, l->iframe_previous);
 		if (has_cstack_owner && owner >= FRAME_OWNER_FIRST_NON_PYTHON)
 			continue;
-		if (!code || !is_code_object(w, code))
+		if (!code)
 			continue;
-		rc = py_reader_code(w->r, code, &ci, &e);
-		if (rc) {
-			thread_set_error(t, "stack truncated: %s", e.msg);
-			return;
+		/* Cached code objects were checked when they were decoded. */
+		ci = addrmap_get(&w->r->codes, code);
+		if (!ci) {
+			if (!is_code_object(w, code))
+				continue;
+			rc = py_reader_code(w->r, code, &ci, &e);
+			if (rc) {
+				thread_set_error(t, "stack truncated: %s", e.msg);
+				return;
+			}
 		}
 		offset = (long)(instr - ci->code_start);
 		/* CPython's _PyFrame_IsIncomplete: a frame that has not run
@@ -200,10 +215,7 @@ static void walk_interp_frames(struct walk *w, struct thread_stack *t,
 		if (owner != FRAME_OWNED_BY_GENERATOR &&
 		    offset < ci->first_traceable)
 			continue;
-		if (add_frame(w, t, at, code, offset, &e)) {
-			thread_set_error(t, "stack truncated: %s", e.msg);
-			return;
-		}
+		add_code_frame(w, t, at, code, ci, offset);
 	}
 }
 

@@ -210,6 +210,15 @@ static int cache_read(struct memsrc *m, uint64_t addr, void *dst, size_t len)
 
 	if (!len)
 		return 0;
+	if (first == last && addr) {
+		/* The common case: within one page already here. */
+		const uint8_t *buf = cached(c, first);
+
+		if (buf) {
+			memcpy(dst, buf + (addr - first), len);
+			return 0;
+		}
+	}
 	if (addr + len < addr || !addr ||
 	    (last - first) / PAGE + 1 > MAX_CACHED_SPAN)
 		return memsrc_read(c->under, addr, dst, len);
