@@ -32,11 +32,16 @@ static void note_pages(struct page_trace *t, uint64_t addr, size_t len)
 		/* Most reads are of the page the previous one read. */
 		if (t->last < t->n && t->pages[t->last] == page)
 			continue;
-		for (i = 0; i < t->n && t->pages[i] != page; i++)
-			;
-		if (i == t->n && t->n < SAMPLER_PREFETCH_MAX)
-			t->pages[t->n++] = page;
-		t->last = i;
+		i = (uintptr_t)addrmap_get(&t->noted, page);
+		if (i) {
+			t->last = i - 1;
+			continue;
+		}
+		if (t->n == SAMPLER_PREFETCH_MAX)
+			continue;
+		t->last = t->n;
+		t->pages[t->n++] = page;
+		addrmap_put(&t->noted, page, (void *)(uintptr_t)t->n);
 	}
 }
 
@@ -87,6 +92,7 @@ static void prefetch(struct sampler *s)
 		memsrc_peek(t->cache, t->pages[i], &byte, 1);
 	memsrc_fetch_wanted(t->cache);
 	t->n = 0;
+	addrmap_clear(&t->noted);
 }
 
 int sampler_open(struct sampler *s, pid_t pid, struct err *e)
@@ -108,7 +114,7 @@ int sampler_open(struct sampler *s, pid_t pid, struct err *e)
 	s->fast = procfs_same_pid_namespace(pid);
 	s->has_cpu_clock = clock_getcpuclockid(pid, &s->cpu_clock) == 0;
 	/* Page buffers set aside: sampling then allocates no pages. */
-	mem_cache_reserve(s->lv.mem, 4 * SAMPLER_PREFETCH_MAX);
+	mem_cache_reserve(s->lv.mem, SAMPLER_PREFETCH_MAX + 64);
 	return 0;
 }
 
@@ -124,6 +130,7 @@ void sampler_close(struct sampler *s)
 {
 	close_stat_fds(s);
 	addrmap_release(&s->ident_tids);
+	addrmap_release(&s->trace.noted);
 	py_reader_release(&s->r);
 	live_close(&s->lv);
 }
