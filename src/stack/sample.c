@@ -54,6 +54,16 @@ void thread_set_error(struct thread_stack *t, const char *fmt, ...)
 	t->error = xstrdup(buf);
 }
 
+void frame_release_native(struct frame *f)
+{
+	if (f->kind == FRAME_PYTHON)
+		return;
+	free((char *)f->function);
+	free((char *)f->library);
+	free((char *)f->file);
+	f->function = f->library = f->file = NULL;
+}
+
 static void thread_empty(struct thread_stack *t)
 {
 	for (size_t k = 0; k < t->nframes; k++) {
@@ -61,6 +71,7 @@ static void thread_empty(struct thread_stack *t)
 			free(t->frames[k].locals[j].repr);
 		free(t->frames[k].locals);
 		free(t->frames[k].locals_error);
+		frame_release_native(&t->frames[k]);
 	}
 	t->nframes = 0;
 	free(t->error);
