@@ -256,15 +256,18 @@ int live_capture(struct live *lv, bool stop, const struct walk_opts *o,
 	bool native = stop && lv->native != NATIVE_OFF;
 	struct stopset s;
 	struct timespec t0;
-	int rc;
+	int rc = 0;
 
 	memset(&s, 0, sizeof(s));
 	fill_python_info(lv, d);
 	d->pause_us = -1;
-	rc = os_threads_read(lv->pid, &ot, e);
-	if (!rc && native)
+	/* The session first: it takes a while, and threads started
+	 * meanwhile must still be in the OS listing. */
+	if (native)
 		rc = nativecap_open_live(&nc, lv->pid, lv->mem, &lv->maps,
 					 &lv->py, e);
+	if (!rc)
+		rc = os_threads_read(lv->pid, &ot, e);
 	if (rc)
 		goto out;
 	if (stop) {
