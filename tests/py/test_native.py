@@ -383,3 +383,10 @@ def test_native_deleted_library(ntarget, workdirs, start, tmp_path):
             errors.append("%s: unwinding stopped (no frame pointer fallback?): %s"
                           % (label, fmt(th["frames"])))
     assert not errors, "\n".join(errors)
+
+
+def test_native_usage(snakescope_bin):
+    """--native reads registers of stopped threads: not with --nonblocking."""
+    res = helpers.run_snakescope("dump", "--native", "--nonblocking", str(os.getpid()))
+    assert res.rc == 2 and not res.crashed, res.describe()
+    assert "--native needs the threads stopped" in res.err, res.describe()
