@@ -9,6 +9,8 @@
 
 static const struct cmd commands[] = {
 	{ "dump", cmd_dump, "print every thread's Python stack", cmd_dump_usage },
+	{ "exec", cmd_exec, "run Python code inside a running process",
+	  cmd_exec_usage },
 	{ "info", cmd_info, "show what Python a process runs and how it was found",
 	  cmd_info_usage },
 	{ "maps", cmd_maps, "find shared objects rewritten under a process",

@@ -38,6 +38,8 @@ int cmd_maps(int argc, char **argv, struct ctx *ctx);
 int cmd_pin(int argc, char **argv, struct ctx *ctx);
 void cmd_maps_usage(FILE *out);
 void cmd_pin_usage(FILE *out);
+int cmd_exec(int argc, char **argv, struct ctx *ctx);
+void cmd_exec_usage(FILE *out);
 int cmd_record(int argc, char **argv, struct ctx *ctx);
 void cmd_record_usage(FILE *out);
 int cmd_top(int argc, char **argv, struct ctx *ctx);
