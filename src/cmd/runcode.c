@@ -152,7 +152,8 @@ static uint64_t read_ptr(struct live *lv, uint64_t addr)
 	return v;
 }
 
-/* The GIL's flag and holder (3.7+: the layout knows them), and the
+/* The GIL's flag and holder (3.7+: the layout knows them; before, the
+ * current thread state), and the
  * pthread_t of every thread state of the main interpreter.  All best
  * effort: what cannot be read stays unknown. */
 static void read_interp_state(struct live *lv, struct facts *f)
@@ -180,6 +181,10 @@ static void read_interp_state(struct live *lv, struct facts *f)
 	    (memsrc_read(lv->mem, f->gil_flag, &locked, sizeof(locked)) ||
 	     !locked))
 		holder = 0;
+	/* 2.7 and 3.6: the current thread state is the GIL's holder, NULL
+	 * while it is released. */
+	if (!f->gil_flag && lv->py.tstate_current)
+		holder = read_ptr(lv, lv->py.tstate_current);
 	if (holder && l->tstate_thread_id != OFF_NONE)
 		f->gil_holder_ident = read_ptr(lv, holder +
 					       (uint64_t)l->tstate_thread_id);
@@ -451,7 +456,8 @@ static int cleanup_job(void *arg)
 	struct err ignored;
 	pid_t any = 0;
 
-	if (memsrc_read(rc->lv->raw, rc->shim + arch_shim_done_offset(),
+	if (memsrc_read(rc->lv->raw, rc->shim + arch_shim_done_offset(
+				rc->mech == SAFE_IDLE_THREAD ? SHIM_RUN : SHIM_PENDING),
 			&done, 1) || !done)
 		return 1;
 	for (size_t i = 0; i < c->s->n; i++) {

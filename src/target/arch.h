@@ -61,9 +61,10 @@ size_t arch_shim_size(const struct shim_spec *sp);
 /* Offset of the page to make executable (the rest stays read-write) and
  * its length. */
 #define ARCH_SHIM_CODE_LEN 4096
-/* Offset in the mapping of the flag the shim sets to 1 when it has
- * returned from its last call. */
-size_t arch_shim_done_offset(void);
+/* Offset in the mapping of the flag set to 1 when the shim of this kind
+ * has returned from its last call (for SHIM_PENDING: when the pending
+ * call's stub has), after which only a few instructions of it run. */
+size_t arch_shim_done_offset(enum shim_kind kind);
 /* Fill buf (arch_shim_size() bytes) with the shim for a mapping at base;
  * entry is base. */
 void arch_build_shim(uint8_t *buf, uint64_t base, const struct shim_spec *sp);

@@ -21,6 +21,7 @@
 #define D_ERRNO 0x90
 #define D_GSTATE 0x94
 #define D_DONE 0x98
+#define D_STUB_DONE 0x99
 #define D_CODE 0x100
 #define STUB_OFF 0x400 /* pending-call stub in the code page */
 
@@ -129,9 +130,9 @@ size_t arch_shim_size(const struct shim_spec *sp)
 	return ARCH_SHIM_CODE_LEN + data_len(sp);
 }
 
-size_t arch_shim_done_offset(void)
+size_t arch_shim_done_offset(enum shim_kind kind)
 {
-	return ARCH_SHIM_CODE_LEN + D_DONE;
+	return ARCH_SHIM_CODE_LEN + (kind == SHIM_RUN ? D_DONE : D_STUB_DONE);
 }
 
 struct emit {
@@ -239,11 +240,16 @@ static void emit_stub(struct emit *m, const struct shim_spec *sp)
 	static const uint8_t add8[] = { 0x48, 0x83, 0xc4, 0x08 };
 	static const uint8_t xor_esi[] = { 0x31, 0xf6 };
 	static const uint8_t xor_eax[] = { 0x31, 0xc0 };
+	static const uint8_t set_done[] = { 0xc6, 0x05 };
 
 	m->pos = STUB_OFF;
 	bytes(m, sub8, 4);
 	bytes(m, xor_esi, 2);
 	call_abs(m, sp->run_string);
+	/* the mapping may go once this is set and no thread is inside it */
+	bytes(m, set_done, 2);
+	rel(m, D_STUB_DONE, 1);
+	byte(m, 1);
 	bytes(m, add8, 4);
 	bytes(m, xor_eax, 2);
 	byte(m, 0xc3);
