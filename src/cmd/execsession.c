@@ -133,13 +133,25 @@ fail:
 	return rc;
 }
 
-int exec_session_lost(pid_t pid, struct err *e)
+static bool gone(pid_t pid)
 {
 	char state = '?';
 
-	if (!procfs_pid_exists(pid) ||
-	    (procfs_thread_state(pid, pid, &state) == 0 &&
-	     (state == 'Z' || state == 'X')))
+	return !procfs_pid_exists(pid) ||
+	       (procfs_thread_state(pid, pid, &state) == 0 &&
+		(state == 'Z' || state == 'X'));
+}
+
+int exec_session_lost(pid_t pid, struct err *e)
+{
+	/* A dying process closes its sockets before it becomes a zombie:
+	 * give it a moment to finish. */
+	for (int i = 0; i < 100 && !gone(pid); i++) {
+		struct timespec nap = { 0, 10000000 };
+
+		nanosleep(&nap, NULL);
+	}
+	if (gone(pid))
 		return err_set(e, SS_EGONE, "process %d exited while the code "
 			       "ran", (int)pid);
 	return err_set(e, SS_EIO, "process %d closed the channel before the "

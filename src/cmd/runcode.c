@@ -36,6 +36,12 @@ struct facts {
 	uint64_t errno_location;
 	uint64_t gadget;
 	uint64_t gil_flag;             /* address of the GIL's locked flag */
+	/* 3.6: the GIL's statics in ceval.c; 2.7: where interpreter_lock,
+	 * the GIL's semaphore, is pointed to from */
+	uint64_t gil_statics[4];
+	uint64_t py2_lock_ptr;
+	uint64_t gil_waits[5];         /* futex words of a GIL wait */
+	size_t ngil_waits;
 	uint64_t gil_holder_ident;     /* pthread_t of the holder, 0 if none */
 	uint64_t idents[MAX_TSTATES];  /* pthread_t of every thread state */
 	size_t nidents;
@@ -99,6 +105,22 @@ static int open_at(const struct live *lv, const struct mapping *m,
 	return rc;
 }
 
+/* Before 3.7 the GIL lives in statics of ceval.c (.symtab only; without
+ * it, a thread queueing for the GIL cannot be told from others). */
+static void lookup_gil_statics(struct elf_file *elf, struct facts *f)
+{
+	static const char *const names[4] = { "gil_cond", "gil_mutex",
+					      "switch_cond", "switch_mutex" };
+	uint64_t v;
+
+	for (int i = 0; i < 4; i++) {
+		v = elf_lookup_file_local(elf, "ceval.c", names[i]);
+		f->gil_statics[i] = v ? v + f->bias : 0;
+	}
+	v = elf_lookup_file_local(elf, "ceval.c", "interpreter_lock");
+	f->py2_lock_ptr = v ? v + f->bias : 0;
+}
+
 static int resolve_symbols(struct live *lv, struct facts *f, struct err *e)
 {
 	const char *interp = lv->py.library[0] ? lv->py.library :
@@ -127,6 +149,7 @@ static int resolve_symbols(struct live *lv, struct facts *f, struct err *e)
 				       sym_names[i]);
 		f->sym[i] += f->bias;
 	}
+	lookup_gil_statics(&f->interp_elf, f);
 	m = find_elf_mapping(lv, &root, is_libc, NULL);
 	if (!m)
 		return err_set(e, SS_ENOTPY, "process %d has no C library "
@@ -185,6 +208,12 @@ static void read_interp_state(struct live *lv, struct facts *f)
 	 * while it is released. */
 	if (!f->gil_flag && lv->py.tstate_current)
 		holder = read_ptr(lv, lv->py.tstate_current);
+	f->ngil_waits = 0;
+	for (int i = 0; i < 4; i++)
+		if (f->gil_statics[i])
+			f->gil_waits[f->ngil_waits++] = f->gil_statics[i];
+	if (f->py2_lock_ptr && (ts = read_ptr(lv, f->py2_lock_ptr)))
+		f->gil_waits[f->ngil_waits++] = ts;
 	if (holder && l->tstate_thread_id != OFF_NONE)
 		f->gil_holder_ident = read_ptr(lv, holder +
 					       (uint64_t)l->tstate_thread_id);
@@ -224,12 +253,22 @@ static bool is_python_thread(const struct facts *f, uint64_t ident)
 	return false;
 }
 
+/* A thread queueing for the GIL sleeps on the GIL's condition variable or
+ * mutex.  It must never be chosen: made to wait for the GIL a second time
+ * on the same condition variable, it would wait forever (glibc wakes the
+ * newer waiter only once the older one, now suspended, has woken). */
 static bool waits_for_gil(const struct facts *f, const arch_regs *r)
 {
 	uint64_t a = arch_syscall_arg0(r);
 
-	return f->gil_flag && arch_syscall_nr(r) == SYS_futex &&
-	       a + 64 >= f->gil_flag && a < f->gil_flag + GIL_SPAN;
+	if (arch_syscall_nr(r) != SYS_futex)
+		return false;
+	if (f->gil_flag && a + 64 >= f->gil_flag && a < f->gil_flag + GIL_SPAN)
+		return true;
+	for (size_t i = 0; i < f->ngil_waits; i++)
+		if (a >= f->gil_waits[i] && a < f->gil_waits[i] + 64)
+			return true;
+	return false;
 }
 
 static bool idle_candidate(const struct job *j, pid_t tid,

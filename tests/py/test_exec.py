@@ -1,0 +1,180 @@
+"""snakescope exec: code run inside live targets of every interpreter, in
+every state the main thread can be in, with the target checking its own
+invariants afterwards (tests/py/targets/execstates.py)."""
+import json
+import os
+import time
+
+import pytest
+
+import helpers
+
+INTERPS = helpers.interpreters()
+BY_ID = {i.id: i for i in INTERPS}
+# 1000 execs in a row on one interpreter (the -dbg build, whose asserts and
+# refcount checks catch a corrupted interpreter soonest), fewer on the
+# others: an exec costs ~40 ms (a process start and a stop of the target),
+# and the suite runs on 2 cores.
+MANY = int(os.environ.get("SNAKESCOPE_EXEC_MANY", "1000"))
+MANY_OTHERS = int(os.environ.get("SNAKESCOPE_EXEC_MANY_OTHERS", "60"))
+MANY_INTERP = "debian-3.11-dbg"
+BLOCKING = {"sleep": ("35", "230", "23", "270"),  # nanosleep, clock_nanosleep, select, pselect6
+            "select": ("23", "270", "7", "271"),  # select, pselect6, poll, ppoll
+            "lock": ("202",),                     # futex
+            "read": ("0",),
+            "cgil": ("35", "230")}
+
+
+def start_state(start, interp, state):
+    t = start(interp, "execstates", wait_blocked=False, env_extra={"EXEC_STATE": state})
+    want = BLOCKING.get(state)
+    if want:
+        helpers.wait_until(lambda: helpers.task_syscall(t.pid, t.pid) in want, 30,
+                           "the main thread of %s to block (%s)" % (t, state))
+    return t
+
+
+def sx(t, code, *opts, **kw):
+    return helpers.run_snakescope("exec", t.pid, "-c", code, *opts, **kw)
+
+
+def ok(res):
+    assert not res.crashed and not res.timed_out, res.describe()
+    assert res.rc == 0, res.describe()
+    return res.out
+
+
+def report(t):
+    out = ok(sx(t, "import json as _j; print(_j.dumps(report()))"))
+    return json.loads(out)
+
+
+def target_pid(t):
+    """The target's own pid (in its PID namespace)."""
+    return int(helpers.proc_status(t.pid)["NSpid"].split()[-1])
+
+
+def healthy(t, what):
+    assert t.alive(), "target died after %s\n%s" % (what, t.log())
+    assert not helpers.stopped_or_traced(t.pid), helpers.stopped_or_traced(t.pid)
+    r = report(t)
+    assert r["errors"] == [], "the target saw its invariants broken after %s: %r" % (what, r["errors"])
+    return r
+
+
+def counts_grow(t, name):
+    first = report(t)["counts"].get(name, 0)
+    helpers.wait_until(lambda: report(t)["counts"].get(name, 0) > first, 30,
+                       "counter %s of %s to move on" % (name, t))
+
+
+# ------------------------------------------------------------ basics
+
+def test_pid_global_and_output(interp, start):
+    t = start_state(start, interp, "busy")
+    out = ok(sx(t, "import os, sys\nprint(os.getpid())\nprint(STATE)\n"
+                   "sys.stderr.write('to stderr\\n')"))
+    assert out == "%d\nbusy\n" % target_pid(t)
+    res = sx(t, "import sys; sys.stderr.write('err only\\n')")
+    assert ok(res) == "" and res.err == "err only\n", res.describe()
+    # nothing reached the target's own output
+    assert "busy" not in t.log() and "err only" not in t.log(), t.log()
+    counts_grow(t, "main")
+    healthy(t, "exec")
+
+
+def test_exception_traceback_and_exit_status(interp, start, tmp_path):
+    t = start_state(start, interp, "busy")
+    res = sx(t, "def f():\n    1/0\nf()")
+    assert res.rc == 1 and not res.crashed, res.describe()
+    assert "ZeroDivisionError" in res.err and 'File "<string>", line 2, in f' in res.err, res.describe()
+    assert "snakescope" not in res.err.replace("<snakescope>", ""), res.describe()
+    res = sx(t, "def (")
+    assert res.rc == 1 and "SyntaxError" in res.err, res.describe()
+    # SystemExit is an exception like any other: the target must not exit
+    res = sx(t, "raise SystemExit(3)")
+    assert res.rc == 1 and "SystemExit" in res.err, res.describe()
+    # code from a file, named in the traceback
+    f = tmp_path / "snippet.py"
+    f.write_text("X_FROM_FILE = 7\ndef g():\n    raise KeyError('boom')\ng()\n")
+    res = helpers.run_snakescope("exec", t.pid, str(f))
+    assert res.rc == 1 and "KeyError" in res.err and str(f) in res.err, res.describe()
+    assert ok(sx(t, "print(X_FROM_FILE)")) == "7\n"
+    healthy(t, "exceptions")
+
+
+# ------------------------------------------------------------ states
+
+@pytest.mark.parametrize("state", ["busy", "sleep", "select", "lock", "read", "multi"])
+def test_state_accepts_exec_and_continues(interp, start, state):
+    t = start_state(start, interp, state)
+    assert ok(sx(t, "MARKS.append(1); print('ran')")) == "ran\n"
+    if state in ("busy", "multi"):
+        names = ["main"] + (["t1", "t2", "t3", "t4"] if state == "multi" else [])
+        for name in names:
+            counts_grow(t, name)
+    elif state in ("sleep", "select"):
+        name = "main" if state == "sleep" else "select"
+        # the interrupted sleep and one more, each checked by the target
+        helpers.wait_until(lambda: report(t)["counts"].get(name, 0) >= 2, 30,
+                           "two %ss to end" % state)
+    elif state == "lock":
+        with open("/proc/%d/fd/101" % t.pid, "wb") as w:
+            w.write(b"x")
+        helpers.wait_until(lambda: "acquired" in report(t)["events"], 30, "the lock acquire")
+    elif state == "read":
+        assert report(t)["data"] == []
+        with open("/proc/%d/fd/101" % t.pid, "wb") as w:
+            w.write(b"hello")
+        helpers.wait_until(lambda: report(t)["data"] == ["hello"], 30, "the read to return")
+    r = healthy(t, "exec in state " + state)
+    assert r["marks"] == [1]
+
+
+def test_native_code_holding_gil_is_refused(interp, start):
+    t = start_state(start, interp, "cgil")
+    t0 = time.monotonic()
+    res = sx(t, "MARKS.append('must not run')", "--timeout", "1")
+    took = time.monotonic() - t0
+    assert res.rc == 1 and not res.crashed, res.describe()
+    assert "no safe point" in res.err and "GIL" in res.err, res.describe()
+    assert took < 3.5, "refusal took %.1f s with --timeout 1" % took
+    assert not helpers.stopped_or_traced(t.pid)
+    # once the native call is over, the target goes on and the refused code
+    # never ran, not even late
+    helpers.wait_until(lambda: "native end" in report(t)["events"], 30, "the native call to end")
+    counts_grow(t, "main")
+    assert healthy(t, "a refused exec")["marks"] == []
+
+
+def test_many_execs_busy_threads(interp, start):
+    n = MANY if interp.id == MANY_INTERP else MANY_OTHERS
+    t = start_state(start, interp, "multi")
+    before = report(t)["counts"]
+    for i in range(n):
+        res = sx(t, "print(COUNTS['main'] > 0)")
+        assert res.rc == 0 and res.out == "True\n", "exec %d of %d:\n%s" % (i + 1, n, res.describe())
+    after = healthy(t, "%d execs" % n)
+    for name in ("main", "t1", "t2", "t4"):
+        assert after["counts"][name] > before[name], (name, before, after)
+    maps = helpers.read_text("/proc/%d/maps" % t.pid)
+    assert "snakescope" not in maps
+
+
+# ------------------------------------------------------------ bad input
+
+def test_target_exits_during_exec(start):
+    interp = next((i for i in INTERPS if not i.missing), None)
+    if interp is None:
+        pytest.skip("no interpreter available: " + helpers.SETUP_HINT)
+    t = start_state(start, interp, "sleep")
+    res = sx(t, "import os; os._exit(0)")
+    assert res.rc == 1 and not res.crashed and not res.timed_out, res.describe()
+    assert "exited" in res.err, res.describe()
+
+
+def test_usage(snakescope_bin):
+    for args in (["exec"], ["exec", "1"], ["exec", "x", "-c", "1"], ["exec", "1", "-c", "1", "f"],
+                 ["exec", "1", "--timeout", "0", "-c", "1"]):
+        res = helpers.run_snakescope(*args)
+        assert res.rc == 2 and res.err.startswith("snakescope: "), res.describe()
