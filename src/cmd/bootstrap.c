@@ -11,7 +11,7 @@
  * the target's.  Kept free of backslashes and quotes other than ' so that
  * it can be embedded as a literal without surprises. */
 static const char boot_py[] =
-"def _run(path):\n"
+"def _run(path, payload):\n"
 "    import socket, struct, sys\n"
 "    try:\n"
 "        from _thread import get_ident\n"
@@ -19,30 +19,37 @@ static const char boot_py[] =
 "        from thread import get_ident\n"
 "    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)\n"
 "    try:\n"
-"        s.settimeout(5.0)\n"
 "        s.connect(path)\n"
-"        s.settimeout(None)\n"
 "    except Exception:\n"
 "        s.close()\n"
 "        return\n"
-"    state = {'dead': False}\n"
+/* Every blocking socket call lets go of the GIL and must queue for it
+ * again behind busy threads: read the code in as few calls as possible
+ * and send output in one piece at the end (or when it grows large). */
+"    state = {'dead': False, 'out': []}\n"
+"    def flush():\n"
+"        data = b''.join(state['out'])\n"
+"        state['out'] = []\n"
+"        if data and not state['dead']:\n"
+"            try:\n"
+"                s.sendall(data)\n"
+"            except Exception:\n"
+"                state['dead'] = True\n"
 "    def send(kind, data):\n"
-"        if state['dead']:\n"
-"            return\n"
 "        if not isinstance(data, bytes):\n"
 "            data = data.encode('utf-8', 'replace')\n"
-"        try:\n"
-"            s.sendall(kind + struct.pack('>I', len(data)) + data)\n"
-"        except Exception:\n"
-"            state['dead'] = True\n"
+"        state['out'].append(kind + struct.pack('>I', len(data)) + data)\n"
+"        if len(state['out']) > 256 or len(data) > 65536:\n"
+"            flush()\n"
+"    buf = [b'']\n"
 "    def recv_exact(n):\n"
-"        buf = b''\n"
-"        while len(buf) < n:\n"
-"            chunk = s.recv(n - len(buf))\n"
+"        while len(buf[0]) < n:\n"
+"            chunk = s.recv(max(65536, n - len(buf[0])))\n"
 "            if not chunk:\n"
 "                raise EOFError()\n"
-"            buf += chunk\n"
-"        return buf\n"
+"            buf[0] += chunk\n"
+"        out, buf[0] = buf[0][:n], buf[0][n:]\n"
+"        return out\n"
 "    def recv_msg():\n"
 "        kind = recv_exact(1)\n"
 "        n = struct.unpack('>I', recv_exact(4))[0]\n"
@@ -67,11 +74,12 @@ static const char boot_py[] =
 "            return False\n"
 "        def __getattr__(self, name):\n"
 "            return getattr(self._orig, name)\n"
-"    try:\n"
-"        kind, payload = recv_msg()\n"
-"    except Exception:\n"
-"        s.close()\n"
-"        return\n"
+"    if payload is None:\n"
+"        try:\n"
+"            kind, payload = recv_msg()\n"
+"        except Exception:\n"
+"            s.close()\n"
+"            return\n"
 "    fname, src = payload.split(b'\\0', 1)\n"
 "    fname = fname.decode('utf-8')\n"
 "    out, err = Out(b'o', sys.stdout), Out(b'e', sys.stderr)\n"
@@ -96,6 +104,7 @@ static const char boot_py[] =
 "            sys.stdout = old_out\n"
 "        if sys.stderr is err:\n"
 "            sys.stderr = old_err\n"
+"        flush()\n"
 "        s.close()\n";
 
 /* A Python string literal of text (ASCII), with ' \ and newlines
@@ -114,14 +123,23 @@ static void literal(struct strbuf *sb, const char *text)
 	strbuf_addch(sb, '\'');
 }
 
-char *bootstrap_source(const char *sock_path)
+char *bootstrap_source(const char *sock_path, const char *payload,
+		       size_t len)
 {
 	struct strbuf body = STRBUF_INIT, sb = STRBUF_INIT;
 
 	strbuf_addstr(&body, boot_py);
 	strbuf_addstr(&body, "_run(");
 	literal(&body, sock_path);
-	strbuf_addstr(&body, ")\n");
+	if (payload) {
+		/* hex: any bytes, one spelling for 2.7 and 3.x */
+		strbuf_addstr(&body, ", __import__('binascii').unhexlify('");
+		for (size_t i = 0; i < len; i++)
+			strbuf_addf(&body, "%02x", (unsigned char)payload[i]);
+		strbuf_addstr(&body, "'))\n");
+	} else {
+		strbuf_addstr(&body, ", None)\n");
+	}
 	strbuf_addstr(&sb, "try:\n    exec(compile(");
 	literal(&sb, body.buf);
 	strbuf_addstr(&sb, ", '<snakescope>', 'exec'), "

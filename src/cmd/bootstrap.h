@@ -7,6 +7,8 @@
 #ifndef SS_CMD_BOOTSTRAP_H
 #define SS_CMD_BOOTSTRAP_H
 
+#include <stddef.h>
+
 /* Channel message kinds. */
 #define MSG_CODE 'c'   /* to the target: filename NUL source */
 #define MSG_OUT 'o'    /* stdout text */
@@ -16,7 +18,11 @@
 #define MSG_IN 'i'     /* to the target: a line of input (pdb) */
 
 /* The source for PyRun_SimpleString: one top-level try statement that
- * binds no name in __main__, connecting to sock_path.  malloc'ed. */
-char *bootstrap_source(const char *sock_path);
+ * binds no name in __main__, connecting to sock_path.  payload (len
+ * bytes: filename NUL source) is the code to run, carried in the source
+ * itself (every blocking call costs a wait for the GIL behind busy
+ * threads); NULL to receive it as a MSG_CODE message.  malloc'ed. */
+char *bootstrap_source(const char *sock_path, const char *payload,
+		       size_t len);
 
 #endif

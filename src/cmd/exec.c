@@ -175,16 +175,15 @@ int cmd_exec(int argc, char **argv, struct ctx *ctx)
 		if (rc)
 			return rc;
 	}
-	rc = exec_session_start(&es, o.pid, o.timeout, 0, &ctx->err);
-	if (rc)
-		goto out;
 	strbuf_addstr(&msg, o.file ? (strcmp(o.file, "-") ? o.file : "<stdin>")
 				   : "<string>");
 	strbuf_add(&msg, "", 1);
 	strbuf_addstr(&msg, o.code ? o.code : code);
-	rc = channel_send(&es.ch, MSG_CODE, msg.buf, msg.len, &ctx->err);
-	if (!rc)
-		rc = relay(&es.ch, &ctx->err);
+	rc = exec_session_start(&es, o.pid, o.timeout, 0, msg.buf, msg.len,
+				&ctx->err);
+	if (rc)
+		goto out;
+	rc = relay(&es.ch, &ctx->err);
 	exec_session_end(&es, rc >= 0);
 	if (rc == 1)
 		rc = CMD_EXIT_BASE + 1;

@@ -97,7 +97,8 @@ static int hand_over(struct exec_session *es, long long deadline,
 }
 
 int exec_session_start(struct exec_session *es, int pid, unsigned timeout,
-		       pid_t only_tid, struct err *e)
+		       pid_t only_tid, const char *payload, size_t len,
+		       struct err *e)
 {
 	long long deadline = now_ms() + (long long)timeout * 1000;
 	int rc;
@@ -111,7 +112,7 @@ int exec_session_start(struct exec_session *es, int pid, unsigned timeout,
 	rc = channel_open(&es->ch, pid, e);
 	if (rc)
 		goto fail;
-	es->boot = bootstrap_source(es->ch.target_sock);
+	es->boot = bootstrap_source(es->ch.target_sock, payload, len);
 	es->rc.lv = &es->lv;
 	es->rc.code = es->boot;
 	es->rc.only_tid = only_tid;

@@ -18,11 +18,13 @@ struct exec_session {
 	bool lv_open;
 };
 
-/* 0 once the target's bootstrap is connected on es->ch; on failure
+/* 0 once the target's bootstrap is connected on es->ch (payload: see
+ * bootstrap_source()); on failure
  * everything is released again.  A safe point not reached within
  * timeout seconds is SS_EIO with a message naming the target's state. */
 int exec_session_start(struct exec_session *es, int pid, unsigned timeout,
-		       pid_t only_tid, struct err *e);
+		       pid_t only_tid, const char *payload, size_t len,
+		       struct err *e);
 
 /* The channel closed early: the target exited, or the code ended it. */
 int exec_session_lost(pid_t pid, struct err *e);

@@ -12,7 +12,9 @@ States of the main thread:
   read     reads fd 100 (a pipe) until the test writes to fd 101
   cgil     holds the GIL in native code: usleep(CGIL_US) through
            ctypes.PyDLL, which keeps the GIL, then counts like busy
-  multi    counts in pure Python with 4 more threads: two counting, one
+  threads  counts in pure Python with 3 more threads: one sleeping, one
+           waiting on a condition with a timeout, one blocked in a read
+  multi    counts in pure Python with 3 more threads: one counting, one
            sleeping, one waiting on a condition with a timeout
 
 Every blocking call that fails with EINTR, returns early or returns wrong
@@ -167,8 +169,17 @@ def main():
         EVENTS.append("native end")
         count("main")
     elif STATE == "multi":
-        for name, fn, args in (("t1", count, ("t1",)), ("t2", count, ("t2",)),
-                               ("t3", sleeper, ("t3",)), ("t4", waiter, ("t4",))):
+        for name, fn, args in (("t1", count, ("t1",)), ("t3", sleeper, ("t3",)),
+                               ("t4", waiter, ("t4",))):
+            t = threading.Thread(target=fn, args=args, name=name)
+            t.daemon = True
+            t.start()
+        ready()
+        count("main")
+    elif STATE == "threads":
+        pipe_fds()
+        for name, fn, args in (("t3", sleeper, ("t3",)), ("t4", waiter, ("t4",)),
+                               ("t5", os.read, (PIPE_R, 1))):
             t = threading.Thread(target=fn, args=args, name=name)
             t.daemon = True
             t.start()
