@@ -31,7 +31,7 @@ static void usage(FILE *out)
 
 	fputs("usage: snakescope [--version] [--help] <command> [<args>]\n\n"
 	      "Look inside a running Python process (CPython 2.7, 3.6-3.15)\n"
-	      "without restarting it or changing it.\n\ncommands:\n", out);
+	      "without restarting it, or run code in it.\n\ncommands:\n", out);
 	for (i = 0; i < NCOMMANDS; i++)
 		fprintf(out, "   %-8s %s\n", commands[i].name,
 			commands[i].summary);
