@@ -176,7 +176,7 @@ int cmd_exec(int argc, char **argv, struct ctx *ctx)
 			return rc;
 	}
 	strbuf_addstr(&msg, o.file ? (strcmp(o.file, "-") ? o.file : "<stdin>")
-				   : "<string>");
+				   : "<exec>");
 	strbuf_add(&msg, "", 1);
 	strbuf_addstr(&msg, o.code ? o.code : code);
 	rc = exec_session_start(&es, o.pid, o.timeout, 0, msg.buf, msg.len,

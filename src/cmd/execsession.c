@@ -71,6 +71,13 @@ static int timed_out(struct exec_session *es, unsigned timeout,
 			       "two bytecodes, never did (native code holding "
 			       "the GIL?); the code will not run", (int)pid,
 			       timeout);
+	case SAFE_REMOTE_DEBUG:
+		return err_set(e, SS_EIO, "process %d reached no safe point "
+			       "within %u s: every thread computes, and the "
+			       "main thread, asked through the interpreter's "
+			       "remote debugging support (PEP 768), never "
+			       "looked (native code holding the GIL?); the "
+			       "code will not run", (int)pid, timeout);
 	default:
 		return err_set(e, SS_EIO, "process %d reached no safe point "
 			       "within %u s: no thread waits with the GIL "
@@ -115,6 +122,13 @@ int exec_session_start(struct exec_session *es, int pid, unsigned timeout,
 	es->boot = bootstrap_source(es->ch.target_sock, payload, len);
 	es->rc.lv = &es->lv;
 	es->rc.code = es->boot;
+	if (es->lv.py.layout.rdbg.present) {
+		rc = channel_write_file(&es->ch, "boot.py", es->boot,
+					es->script, sizeof(es->script), e);
+		if (rc)
+			goto fail;
+		es->rc.script = es->script;
+	}
 	es->rc.only_tid = only_tid;
 	rc = hand_over(es, deadline, e);
 	if (rc == 1)
@@ -123,8 +137,10 @@ int exec_session_start(struct exec_session *es, int pid, unsigned timeout,
 		goto fail;
 	rc = channel_accept(&es->ch, (int)(deadline - now_ms() > 0 ?
 					   deadline - now_ms() : 0), e);
-	if (rc == 0)
+	if (rc == 0) {
+		runcode_cancel(&es->rc);
 		rc = timed_out(es, timeout, e);
+	}
 	if (rc == 1)
 		return 0;
 fail:

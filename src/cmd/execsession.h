@@ -15,6 +15,7 @@ struct exec_session {
 	struct channel ch;
 	struct runcode rc;
 	char *boot;
+	char script[160];  /* boot.py as the target names it (PEP 768) */
 	bool lv_open;
 };
 

@@ -44,6 +44,7 @@ struct facts {
 	size_t ngil_waits;
 	uint64_t gil_holder_ident;     /* pthread_t of the holder, 0 if none */
 	uint64_t idents[MAX_TSTATES];  /* pthread_t of every thread state */
+	uint64_t tstates[MAX_TSTATES]; /* ... and where that state is */
 	size_t nidents;
 };
 
@@ -219,6 +220,7 @@ static void read_interp_state(struct live *lv, struct facts *f)
 					       (uint64_t)l->tstate_thread_id);
 	ts = read_ptr(lv, interp + (uint64_t)l->interp_tstate_head);
 	while (ts && f->nidents < MAX_TSTATES) {
+		f->tstates[f->nidents] = ts;
 		f->idents[f->nidents++] =
 			read_ptr(lv, ts + (uint64_t)l->tstate_thread_id);
 		ts = read_ptr(lv, ts + (uint64_t)l->tstate_next);
@@ -394,6 +396,59 @@ static int hand_over(struct job *j, pid_t tid, const arch_regs *r,
 	return 0;
 }
 
+/* PEP 768: the script path and the pending flag in the thread state's
+ * debugger support, then the eval-breaker bit that makes the thread look
+ * (_PY_EVAL_PLEASE_STOP_BIT).  Every thread is held, so nothing updates
+ * the eval breaker meanwhile. */
+#define EVAL_PLEASE_STOP_BIT (1u << 5)
+
+static int remote_debug(struct job *j, pid_t tid)
+{
+	struct runcode *rc = j->rc;
+	const struct py_layout *l = &rc->lv->py.layout;
+	uint64_t ident = stopset_fs_base(j->s, tid), ts = 0, breaker = 0;
+	size_t len = strlen(rc->script) + 1;
+	int32_t one = 1;
+	int err;
+
+	for (size_t i = 0; i < j->f->nidents && !ts; i++)
+		if (j->f->idents[i] == ident)
+			ts = j->f->tstates[i];
+	if (!ts) {
+		snprintf(rc->why_not, sizeof(rc->why_not),
+			 "the main thread has no thread state");
+		return 1;
+	}
+	if (len > l->rdbg.script_path_size)
+		return err_set(j->e, SS_EIO, "script path %s longer than the "
+			       "%llu bytes the interpreter has room for",
+			       rc->script,
+			       (unsigned long long)l->rdbg.script_path_size);
+	err = inject_write(rc->lv->pid, ts + (uint64_t)(l->rdbg.support +
+						       l->rdbg.script_path),
+			   rc->script, len, j->e);
+	if (!err)
+		err = inject_write(rc->lv->pid,
+				   ts + (uint64_t)(l->rdbg.support +
+						   l->rdbg.pending_call),
+				   &one, sizeof(one), j->e);
+	if (!err && memsrc_read(rc->lv->raw, ts + (uint64_t)l->rdbg.eval_breaker,
+				&breaker, sizeof(breaker)))
+		err = err_set(j->e, SS_EFAULT, "cannot read the eval breaker "
+			      "of thread %d", (int)tid);
+	breaker |= EVAL_PLEASE_STOP_BIT;
+	if (!err)
+		err = inject_write(rc->lv->pid,
+				   ts + (uint64_t)l->rdbg.eval_breaker,
+				   &breaker, sizeof(breaker), j->e);
+	if (err)
+		return err;
+	rc->tid = tid;
+	rc->rdbg_tstate = ts;
+	rc->mech = SAFE_REMOTE_DEBUG;
+	return 0;
+}
+
 static pid_t tid_of_ident(const struct job *j, uint64_t ident)
 {
 	for (size_t i = 0; ident && i < j->s->n; i++)
@@ -442,6 +497,8 @@ static int choose_job(void *arg)
 			 "thread is gone");
 		return 1;
 	}
+	if (rc->script && rc->lv->py.layout.rdbg.present)
+		return remote_debug(j, main_tid);
 	if (stopset_pending_signal(j->s, main_tid)) {
 		snprintf(rc->why_not, sizeof(rc->why_not),
 			 "a signal is being delivered to the main thread");
@@ -450,6 +507,30 @@ static int choose_job(void *arg)
 	if (!pending_ok(j, &main_regs))
 		return 1;
 	return hand_over(j, main_tid, &main_regs, SHIM_PENDING);
+}
+
+/* 3.14+: the target's own switch for remote debugging.  Off, snakescope
+ * runs nothing in it, whatever the mechanism. */
+static int check_remote_debug(struct live *lv, struct err *e)
+{
+	const struct py_layout *l = &lv->py.layout;
+	uint64_t interp = 0;
+	int32_t on = 0;
+
+	if (!l->rdbg.present)
+		return 0;
+	if (py_proc_first_interp(&lv->py, &interp, e))
+		return e->code;
+	if (memsrc_read(lv->mem, interp + (uint64_t)l->rdbg.enabled, &on,
+			sizeof(on)))
+		return err_set(e, SS_EFAULT, "cannot read whether process %d "
+			       "allows remote debugging", (int)lv->pid);
+	if (!on)
+		return err_set(e, SS_EIO, "process %d has remote debugging "
+			       "disabled (PYTHON_DISABLE_REMOTE_DEBUG, -X "
+			       "disable-remote-debug, or a build without it): "
+			       "snakescope runs no code in it", (int)lv->pid);
+	return 0;
 }
 
 int runcode_try(struct runcode *rc, struct err *e)
@@ -466,7 +547,9 @@ int runcode_try(struct runcode *rc, struct err *e)
 	rc->syscall = -1;
 	rc->why_not[0] = '\0';
 	f->interp_elf.fd = -1;
-	err = resolve_symbols(rc->lv, f, e);
+	err = check_remote_debug(rc->lv, e);
+	if (!err)
+		err = resolve_symbols(rc->lv, f, e);
 	if (!err)
 		err = stopset_stop_all(&s, rc->lv->pid, e);
 	if (!err) {
@@ -542,4 +625,31 @@ void runcode_cleanup(struct runcode *rc)
 		}
 		nanosleep(&nap, NULL);
 	}
+}
+
+static int cancel_job(void *arg)
+{
+	struct runcode *rc = arg;
+	const struct py_layout *l = &rc->lv->py.layout;
+	uint64_t at = rc->rdbg_tstate + (uint64_t)(l->rdbg.support +
+						   l->rdbg.pending_call);
+	int32_t pending = 0, zero = 0;
+	struct err ignored;
+
+	if (memsrc_read(rc->lv->raw, at, &pending, sizeof(pending)) == 0 &&
+	    pending)
+		inject_write(rc->lv->pid, at, &zero, sizeof(zero), &ignored);
+	return 0;
+}
+
+void runcode_cancel(struct runcode *rc)
+{
+	struct stopset s;
+	struct err e;
+
+	if (rc->mech != SAFE_REMOTE_DEBUG ||
+	    stopset_stop_all(&s, rc->lv->pid, &e))
+		return;
+	stopset_run(&s, cancel_job, rc);
+	stopset_release(&s);
 }

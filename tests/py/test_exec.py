@@ -90,7 +90,7 @@ def test_exception_traceback_and_exit_status(interp, start, tmp_path):
     t = start_state(start, interp, "busy")
     res = sx(t, "def f():\n    1/0\nf()")
     assert res.rc == 1 and not res.crashed, res.describe()
-    assert "ZeroDivisionError" in res.err and 'File "<string>", line 2, in f' in res.err, res.describe()
+    assert "ZeroDivisionError" in res.err and 'File "<exec>", line 2, in f' in res.err, res.describe()
     assert "snakescope" not in res.err.replace("<snakescope>", ""), res.describe()
     res = sx(t, "def (")
     assert res.rc == 1 and "SyntaxError" in res.err, res.describe()
@@ -166,6 +166,38 @@ def test_many_execs_busy_threads(interp, start):
     # the shims were unmapped again (each exec maps two or more regions)
     grown = len(helpers.read_text("/proc/%d/maps" % t.pid).splitlines()) - nmaps
     assert grown < 10, "%d more mappings after %d execs" % (grown, n)
+
+
+# ------------------------------------------------------------ PEP 768
+
+def test_remote_debug_protocol_on_314(interp, start):
+    """3.14+: a computing target gets the code through the interpreter's own
+    remote debugging support (its audit event fires); older ones never."""
+    t = start_state(start, interp, "busy")
+    assert ok(sx(t, "print(STATE)")) == "busy\n"
+    events = report(t)["events"]
+    if interp.version >= (3, 14):
+        assert "cpython.remote_debugger_script" in events, events
+    else:
+        assert "cpython.remote_debugger_script" not in events, events
+    healthy(t, "exec")
+
+
+@pytest.mark.parametrize("how", ["env", "xoption"])
+def test_remote_debug_disabled_is_refused(interp, start, workdirs, how):
+    if interp.version < (3, 14):
+        pytest.skip("PEP 768's off switch exists from Python 3.14 on")
+    if how == "env":
+        t = start(interp, "execstates", wait_blocked=False,
+                  env_extra={"EXEC_STATE": "sleep", "PYTHON_DISABLE_REMOTE_DEBUG": "1"})
+    else:
+        script = os.path.join(workdirs.for_interp(interp), "execstates.py")
+        t = start(interp, "execstates", wait_blocked=False, env_extra={"EXEC_STATE": "sleep"},
+                  args=["-X", "disable-remote-debug", "-B", "-s", script])
+    res = sx(t, "MARKS.append(1)")
+    assert res.rc == 1 and not res.crashed, res.describe()
+    assert "remote debugging disabled" in res.err, res.describe()
+    assert t.alive() and not helpers.stopped_or_traced(t.pid)
 
 
 # ------------------------------------------------------------ bad input

@@ -121,7 +121,15 @@ def releaser():
     LOCK.release()
 
 
+def audit(event, args):
+    if event == "cpython.remote_debugger_script":
+        EVENTS.append(event)
+
+
 def main():
+    if hasattr(sys, "addaudithook"):
+        # 3.14+: shows that exec went through PEP 768
+        sys.addaudithook(audit)
     if STATE == "busy":
         ready()
         count("main")
