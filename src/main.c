@@ -15,6 +15,8 @@ static const struct cmd commands[] = {
 	  cmd_info_usage },
 	{ "maps", cmd_maps, "find shared objects rewritten under a process",
 	  cmd_maps_usage },
+	{ "pdb", cmd_pdb, "debug a running process with pdb in this terminal",
+	  cmd_pdb_usage },
 	{ "pin", cmd_pin, "protect loaded extension modules from rewrites",
 	  cmd_pin_usage },
 	{ "record", cmd_record, "sample Python stacks into a profile (flame graph, ...)",

@@ -107,9 +107,7 @@ static const char boot_py[] =
 "        flush()\n"
 "        s.close()\n";
 
-/* A Python string literal of text (ASCII), with ' \ and newlines
- * escaped. */
-static void literal(struct strbuf *sb, const char *text)
+void bootstrap_literal(struct strbuf *sb, const char *text)
 {
 	strbuf_addch(sb, '\'');
 	for (const char *p = text; *p; p++) {
@@ -130,7 +128,7 @@ char *bootstrap_source(const char *sock_path, const char *payload,
 
 	strbuf_addstr(&body, boot_py);
 	strbuf_addstr(&body, "_run(");
-	literal(&body, sock_path);
+	bootstrap_literal(&body, sock_path);
 	if (payload) {
 		/* hex: any bytes, one spelling for 2.7 and 3.x */
 		strbuf_addstr(&body, ", __import__('binascii').unhexlify('");
@@ -141,7 +139,7 @@ char *bootstrap_source(const char *sock_path, const char *payload,
 		strbuf_addstr(&body, ", None)\n");
 	}
 	strbuf_addstr(&sb, "try:\n    exec(compile(");
-	literal(&sb, body.buf);
+	bootstrap_literal(&sb, body.buf);
 	strbuf_addstr(&sb, ", '<snakescope>', 'exec'), "
 			   "{'__name__': '__snakescope__'})\n"
 			   "except BaseException:\n    pass\n");

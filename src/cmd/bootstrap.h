@@ -9,6 +9,8 @@
 
 #include <stddef.h>
 
+#include "util/strbuf.h"
+
 /* Channel message kinds. */
 #define MSG_CODE 'c'   /* to the target: filename NUL source */
 #define MSG_OUT 'o'    /* stdout text */
@@ -24,5 +26,9 @@
  * threads); NULL to receive it as a MSG_CODE message.  malloc'ed. */
 char *bootstrap_source(const char *sock_path, const char *payload,
 		       size_t len);
+
+/* Append a Python string literal of text (ASCII), with ' \ and newlines
+ * escaped. */
+void bootstrap_literal(struct strbuf *sb, const char *text);
 
 #endif

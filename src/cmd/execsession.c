@@ -103,11 +103,8 @@ static int hand_over(struct exec_session *es, long long deadline,
 	}
 }
 
-int exec_session_start(struct exec_session *es, int pid, unsigned timeout,
-		       pid_t only_tid, const char *payload, size_t len,
-		       struct err *e)
+int exec_session_open(struct exec_session *es, int pid, struct err *e)
 {
-	long long deadline = now_ms() + (long long)timeout * 1000;
 	int rc;
 
 	memset(es, 0, sizeof(*es));
@@ -118,10 +115,22 @@ int exec_session_start(struct exec_session *es, int pid, unsigned timeout,
 	es->lv_open = true;
 	rc = channel_open(&es->ch, pid, e);
 	if (rc)
-		goto fail;
+		exec_session_end(es, false);
+	return rc;
+}
+
+int exec_session_run(struct exec_session *es, unsigned timeout,
+		     pid_t only_tid, const char *payload, size_t len,
+		     struct err *e)
+{
+	long long deadline = now_ms() + (long long)timeout * 1000;
+	pid_t pid = es->lv.pid;
+	int rc;
+
 	es->boot = bootstrap_source(es->ch.target_sock, payload, len);
 	es->rc.lv = &es->lv;
 	es->rc.code = es->boot;
+	es->rc.only_tid = only_tid;
 	if (es->lv.py.layout.rdbg.present) {
 		rc = channel_write_file(&es->ch, "boot.py", es->boot,
 					es->script, sizeof(es->script), e);
@@ -129,7 +138,6 @@ int exec_session_start(struct exec_session *es, int pid, unsigned timeout,
 			goto fail;
 		es->rc.script = es->script;
 	}
-	es->rc.only_tid = only_tid;
 	rc = hand_over(es, deadline, e);
 	if (rc == 1)
 		rc = timed_out(es, timeout, e);
@@ -145,8 +153,19 @@ int exec_session_start(struct exec_session *es, int pid, unsigned timeout,
 		return 0;
 fail:
 	if (rc == SS_EGONE || !procfs_pid_exists(pid))
-		rc = err_set(e, SS_EGONE, "process %d exited", pid);
+		rc = err_set(e, SS_EGONE, "process %d exited", (int)pid);
 	exec_session_end(es, false);
+	return rc;
+}
+
+int exec_session_start(struct exec_session *es, int pid, unsigned timeout,
+		       pid_t only_tid, const char *payload, size_t len,
+		       struct err *e)
+{
+	int rc = exec_session_open(es, pid, e);
+
+	if (!rc)
+		rc = exec_session_run(es, timeout, only_tid, payload, len, e);
 	return rc;
 }
 

@@ -27,6 +27,13 @@ int exec_session_start(struct exec_session *es, int pid, unsigned timeout,
 		       pid_t only_tid, const char *payload, size_t len,
 		       struct err *e);
 
+/* The two halves of exec_session_start(): open the target and the
+ * channel (es->ch.target_sock is known from then on), then run. */
+int exec_session_open(struct exec_session *es, int pid, struct err *e);
+int exec_session_run(struct exec_session *es, unsigned timeout,
+		     pid_t only_tid, const char *payload, size_t len,
+		     struct err *e);
+
 /* The channel closed early: the target exited, or the code ended it. */
 int exec_session_lost(pid_t pid, struct err *e);
 

@@ -217,3 +217,74 @@ def test_usage(snakescope_bin):
                  ["exec", "1", "--timeout", "0", "-c", "1"]):
         res = helpers.run_snakescope(*args)
         assert res.rc == 2 and res.err.startswith("snakescope: "), res.describe()
+
+
+# ------------------------------------------------------------ pdb
+
+class Session:
+    """snakescope pdb driven through a pseudo-terminal, expect-style."""
+
+    def __init__(self, pid):
+        import pty
+        import subprocess
+        self.master, slave = pty.openpty()
+        self.proc = subprocess.Popen([helpers.SNAKESCOPE, "pdb", str(pid)], stdin=slave,
+                                     stdout=slave, stderr=slave, close_fds=True)
+        os.close(slave)
+        self.seen = ""
+
+    def expect(self, text, timeout=30):
+        import select
+        deadline = time.monotonic() + timeout
+        while text not in self.seen:
+            left = deadline - time.monotonic()
+            r, _, _ = select.select([self.master], [], [], max(left, 0))
+            if not r:
+                raise AssertionError("no %r within %d s; the session said:\n%s"
+                                     % (text, timeout, self.seen))
+            try:
+                chunk = os.read(self.master, 4096)
+            except OSError:
+                chunk = b""
+            if not chunk:
+                raise AssertionError("session ended before %r:\n%s" % (text, self.seen))
+            self.seen += chunk.decode("utf-8", "replace")
+        at = self.seen.index(text) + len(text)
+        before, self.seen = self.seen[:at], self.seen[at:]
+        return before
+
+    def send(self, line):
+        os.write(self.master, (line + "\n").encode())
+
+    def close(self):
+        try:
+            return self.proc.wait(timeout=30)
+        finally:
+            os.close(self.master)
+
+
+def test_pdb_breakpoint_print_continue_quit(interp, start):
+    t = start_state(start, interp, "pdb")
+    s = Session(t.pid)
+    try:
+        s.expect("(Pdb) ")
+        s.send("b work")
+        s.expect("(Pdb) ")
+        s.send("c")
+        got = s.expect("(Pdb) ")
+        assert "work()" in got, got
+        s.send("n")
+        s.expect("(Pdb) ")
+        s.send("p local_value == n * 3, n > 0")
+        assert "(True, True)" in s.expect("(Pdb) ")
+        s.send("c")
+        assert "work()" in s.expect("(Pdb) ")
+        s.send("q")
+        s.expect("detached")
+    finally:
+        rc = s.close()
+    assert rc == 0, s.seen
+    # the target runs on, untraced
+    counts_grow(t, "main")
+    assert ok(sx(t, "import sys; print(sys.gettrace())")) == "None\n"
+    healthy(t, "a pdb session")

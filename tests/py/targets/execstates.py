@@ -14,6 +14,7 @@ States of the main thread:
            ctypes.PyDLL, which keeps the GIL, then counts like busy
   threads  counts in pure Python with 3 more threads: one sleeping, one
            waiting on a condition with a timeout, one blocked in a read
+  pdb      calls work(n) then sleeps 20 ms, in a loop (for snakescope pdb)
   multi    counts in pure Python with 3 more threads: one counting, one
            sleeping, one waiting on a condition with a timeout
 
@@ -121,6 +122,12 @@ def releaser():
     LOCK.release()
 
 
+def work(n):
+    local_value = n * 3
+    COUNTS["main"] = n
+    return local_value
+
+
 def audit(event, args):
     if event == "cpython.remote_debugger_script":
         EVENTS.append(event)
@@ -184,6 +191,13 @@ def main():
             t.start()
         ready()
         count("main")
+    elif STATE == "pdb":
+        ready()
+        n = 0
+        while True:
+            n += 1
+            work(n)
+            time.sleep(0.02)
     elif STATE == "threads":
         pipe_fds()
         for name, fn, args in (("t3", sleeper, ("t3",)), ("t4", waiter, ("t4",)),
