@@ -3,7 +3,7 @@ _snakescope()
 {
 	local cur prev words cword
 	_init_completion || return
-	local commands="dump exec info maps pin record top"
+	local commands="dump exec info maps pdb pin record top"
 	if ((cword == 1)); then
 		COMPREPLY=($(compgen -W "$commands --help --version" -- "$cur"))
 		return
@@ -64,6 +64,15 @@ _snakescope()
 				return
 			fi
 		done
+		;;
+	pdb)
+		case $prev in
+		-T | --thread | -t | --timeout) return ;;
+		esac
+		if [[ $cur == -* ]]; then
+			COMPREPLY=($(compgen -W "--thread --timeout --help" -- "$cur"))
+			return
+		fi
 		;;
 	pin)
 		if [[ $cur == -* ]]; then
