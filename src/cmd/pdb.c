@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,8 +30,9 @@ void cmd_pdb_usage(FILE *out)
 	      "session stops at the next line the thread runs (the main thread\n"
 	      "unless --thread; a thread other than the main one must be\n"
 	      "waiting, e.g. in a sleep or a lock).  Set breakpoints, inspect,\n"
-	      "continue with c; q or Ctrl-D ends the session, clears the\n"
-	      "breakpoints and leaves the process running as before.  The\n"
+	      "continue with c, Ctrl-C stops the running thread again; q or\n"
+	      "Ctrl-D ends the session, clears the breakpoints and leaves the\n"
+	      "process running as before.  The\n"
 	      "process's own stdin and stdout are not touched.\n\n"
 	      "options:\n"
 	      "  -T, --thread TID   the thread to debug (as /proc lists it)\n"
@@ -79,12 +81,29 @@ static const char pdb_py[] =
 "            sys.settrace(None)\n"
 "            io.write('snakescope: detached, the process runs on\\n')\n"
 "            state['dead'] = True\n"
+"            if getattr(pdb, '_snakescope_session', None) is self:\n"
+"                del pdb._snakescope_session\n"
 "            try:\n"
 "                s.close()\n"
 "            except Exception:\n"
 "                pass\n"
 "            return 1\n"
 "        do_q = do_exit = do_EOF = do_quit\n"
+"        def interaction(self, *args, **kw):\n"
+"            self._snakescope_stopped = True\n"
+"            try:\n"
+"                return pdb.Pdb.interaction(self, *args, **kw)\n"
+"            finally:\n"
+"                self._snakescope_stopped = False\n"
+"        def break_at(self, f):\n"
+"            top = f\n"
+"            while f is not None:\n"
+"                f.f_trace = self.trace_dispatch\n"
+"                self.botframe = f\n"
+"                f = f.f_back\n"
+"            # stop at the next line of the thread's own frame, not ours\n"
+"            self.set_next(top)\n"
+"            sys.settrace(self.trace_dispatch)\n"
 "    try:\n"
 "        p = P(stdin=io, stdout=io, nosigint=True, readrc=False)\n"
 "    except TypeError:\n"
@@ -97,14 +116,28 @@ static const char pdb_py[] =
 "    if f is None:\n"
 "        raise RuntimeError('the thread runs no Python code to stop in')\n"
 "    p.reset()\n"
-"    top = f\n"
-"    while f is not None:\n"
-"        f.f_trace = p.trace_dispatch\n"
-"        p.botframe = f\n"
+"    pdb._snakescope_session = p\n"
+"    p.break_at(f)\n";
+
+/* Ctrl-C: the session's pdb stops the thread again at its next line. */
+static const char break_py[] =
+"def _snakescope_break():\n"
+"    import pdb, sys\n"
+"    p = getattr(pdb, '_snakescope_session', None)\n"
+"    if p is None:\n"
+"        raise RuntimeError('the pdb session has ended')\n"
+"    if getattr(p, '_snakescope_stopped', False):\n"
+"        return\n"
+"    f = sys._getframe(1)\n"
+"    ours = ('<snakescope>', '<snakescope-pdb>', '<string>')\n"
+"    while f is not None and f.f_code.co_filename in ours:\n"
 "        f = f.f_back\n"
-"    # stop at the next line of the thread's own frame, not in ours\n"
-"    p.set_next(top)\n"
-"    sys.settrace(p.trace_dispatch)\n";
+"    if f is not None:\n"
+"        p.break_at(f)\n"
+"try:\n"
+"    _snakescope_break()\n"
+"finally:\n"
+"    del _snakescope_break\n";
 
 struct pdb_opts {
 	int pid;
@@ -188,8 +221,39 @@ static int write_all(int fd, const char *p, size_t n)
 	return 0;
 }
 
+static volatile sig_atomic_t interrupted;
+
+static void on_sigint(int sig)
+{
+	(void)sig;
+	interrupted = 1;
+}
+
+/* Ctrl-C: run the break code in the thread, as the arming code ran. */
+static void interrupt_target(const struct pdb_opts *o)
+{
+	struct exec_session es;
+	struct strbuf code = STRBUF_INIT;
+	struct err e = { 0 };
+	int rc;
+
+	strbuf_addstr(&code, "<snakescope-pdb>");
+	strbuf_add(&code, "", 1);
+	strbuf_addstr(&code, break_py);
+	rc = exec_session_start(&es, o->pid, o->timeout, (pid_t)o->tid,
+				code.buf, code.len, &e);
+	if (!rc) {
+		rc = arm_result(&es.ch, &e);
+		exec_session_end(&es, rc >= 0);
+	}
+	if (rc)
+		fprintf(stderr, "snakescope: cannot interrupt process %d: %s\n",
+			o->pid, rc == 1 ? "the break code raised" : e.msg);
+	strbuf_release(&code);
+}
+
 /* Terminal <-> session until either side ends it. */
-static int relay(int sock)
+static int relay(int sock, const struct pdb_opts *o)
 {
 	struct pollfd p[2] = { { .fd = 0, .events = POLLIN },
 			       { .fd = sock, .events = POLLIN } };
@@ -200,6 +264,11 @@ static int relay(int sock)
 		ssize_t n;
 
 		p[0].fd = in_open ? 0 : -1;
+		if (interrupted) {
+			interrupted = 0;
+			interrupt_target(o);
+			continue;
+		}
 		if (poll(p, 2, -1) < 0) {
 			if (errno == EINTR)
 				continue;
@@ -263,12 +332,17 @@ int cmd_pdb(int argc, char **argv, struct ctx *ctx)
 			rc = err_set(&ctx->err, SS_EIO, "the debugger in "
 				     "process %d did not connect", o.pid);
 		else if (rc == 1) {
+			struct sigaction sa = { .sa_handler = on_sigint };
+
 			fprintf(stderr, "snakescope: pdb armed in process %d: "
-				"it stops at the next line the thread runs\n",
-				o.pid);
-			rc = relay(es.ch.fd) ? err_set(&ctx->err, SS_EIO,
-						       "terminal I/O failed")
-					     : 0;
+				"it stops at the next line the thread runs; "
+				"Ctrl-C stops it again, q detaches\n", o.pid);
+			/* no SA_RESTART: poll() returns to look at the flag */
+			sigaction(SIGINT, &sa, NULL);
+			rc = relay(es.ch.fd, &o) ? err_set(&ctx->err, SS_EIO,
+							   "terminal I/O failed")
+						 : 0;
+			signal(SIGINT, SIG_DFL);
 		}
 	}
 	exec_session_end(&es, rc >= 0);

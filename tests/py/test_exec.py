@@ -3,6 +3,7 @@ every state the main thread can be in, with the target checking its own
 invariants afterwards (tests/py/targets/execstates.py)."""
 import json
 import os
+import signal
 import time
 
 import pytest
@@ -279,6 +280,16 @@ def test_pdb_breakpoint_print_continue_quit(interp, start):
         assert "(True, True)" in s.expect("(Pdb) ")
         s.send("c")
         assert "work()" in s.expect("(Pdb) ")
+        # no breakpoint left: the target runs free until Ctrl-C stops it
+        s.send("cl 1")
+        s.expect("(Pdb) ")
+        s.send("c")
+        counts_grow(t, "main")  # running again, out of the debugger
+        # Ctrl-C (the pty is not snakescope's controlling terminal, so
+        # the signal is sent as the terminal would)
+        os.kill(s.proc.pid, signal.SIGINT)
+        got = s.expect("(Pdb) ")
+        assert "execstates.py" in got, got
         s.send("q")
         s.expect("detached")
     finally:
