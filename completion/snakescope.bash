@@ -3,7 +3,7 @@ _snakescope()
 {
 	local cur prev words cword
 	_init_completion || return
-	local commands="dump info maps pin record top"
+	local commands="dump exec info maps pdb pin record top"
 	if ((cword == 1)); then
 		COMPREPLY=($(compgen -W "$commands --help --version" -- "$cur"))
 		return
@@ -45,6 +45,32 @@ _snakescope()
 	maps)
 		if [[ $cur == -* ]]; then
 			COMPREPLY=($(compgen -W "--json --all --watch --help" -- "$cur"))
+			return
+		fi
+		;;
+	exec)
+		case $prev in
+		-c | --code | -t | --timeout) return ;;
+		esac
+		if [[ $cur == -* ]]; then
+			COMPREPLY=($(compgen -W "--code --timeout --help" -- "$cur"))
+			return
+		fi
+		# after the PID: a file of code
+		local w
+		for w in "${words[@]:2:cword-2}"; do
+			if [[ $w =~ ^[0-9]+$ ]]; then
+				_filedir
+				return
+			fi
+		done
+		;;
+	pdb)
+		case $prev in
+		-T | --thread | -t | --timeout) return ;;
+		esac
+		if [[ $cur == -* ]]; then
+			COMPREPLY=($(compgen -W "--thread --timeout --help" -- "$cur"))
 			return
 		fi
 		;;

@@ -9,10 +9,14 @@
 
 static const struct cmd commands[] = {
 	{ "dump", cmd_dump, "print every thread's Python stack", cmd_dump_usage },
+	{ "exec", cmd_exec, "run Python code inside a running process",
+	  cmd_exec_usage },
 	{ "info", cmd_info, "show what Python a process runs and how it was found",
 	  cmd_info_usage },
 	{ "maps", cmd_maps, "find shared objects rewritten under a process",
 	  cmd_maps_usage },
+	{ "pdb", cmd_pdb, "debug a running process with pdb in this terminal",
+	  cmd_pdb_usage },
 	{ "pin", cmd_pin, "protect loaded extension modules from rewrites",
 	  cmd_pin_usage },
 	{ "record", cmd_record, "sample Python stacks into a profile (flame graph, ...)",
@@ -29,7 +33,7 @@ static void usage(FILE *out)
 
 	fputs("usage: snakescope [--version] [--help] <command> [<args>]\n\n"
 	      "Look inside a running Python process (CPython 2.7, 3.6-3.15)\n"
-	      "without restarting it or changing it.\n\ncommands:\n", out);
+	      "without restarting it, or run code in it.\n\ncommands:\n", out);
 	for (i = 0; i < NCOMMANDS; i++)
 		fprintf(out, "   %-8s %s\n", commands[i].name,
 			commands[i].summary);

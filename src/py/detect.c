@@ -148,6 +148,12 @@ static int live_open(void *ctx, const char *cpath, uint64_t start,
 	return elf_file_open(f, path, cpath, e);
 }
 
+int py_open_mapped_elf(pid_t pid, const char *path, uint64_t start,
+		       uint64_t end, struct elf_file *f, struct err *e)
+{
+	return live_open(&pid, path, start, end, f, e);
+}
+
 static int live_exe(void *ctx, char *buf, size_t len)
 {
 	return procfs_exe(*(const pid_t *)ctx, buf, len);

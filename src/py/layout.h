@@ -178,6 +178,17 @@ struct py_layout {
 #define X(g, f) int32_t g##_##f;
 	PY_LAYOUT_FIELDS(X)
 #undef X
+	/* PEP 768 remote debugging (3.14+, from _Py_DebugOffsets'
+	 * debugger_support); present is false everywhere else. */
+	struct {
+		bool present;
+		int64_t eval_breaker;    /* PyThreadState.eval_breaker */
+		int64_t support;         /* PyThreadState.remote_debugger_support */
+		int64_t enabled;         /* PyInterpreterState.config.remote_debug */
+		int64_t pending_call;    /* in _PyRemoteDebuggerSupport */
+		int64_t script_path;     /* ditto */
+		uint64_t script_path_size;
+	} rdbg;
 };
 
 /* Which table rows exist: one per (minor version, debug build); a micro

@@ -619,6 +619,16 @@ static void fill(const struct dvalues *d, struct py_layout *out)
 				    d->v[F_IS_GIL_RUNTIME_STATE]);
 	out->gil_last_holder = (int32_t)(d->v[F_IS_GIL_HOLDER] -
 					 d->v[F_IS_GIL_RUNTIME_STATE]);
+	out->rdbg.present = d->has[F_DBG_EVAL_BREAKER] &&
+			    d->has[F_DBG_SCRIPT_PATH_SIZE];
+	if (out->rdbg.present) {
+		out->rdbg.eval_breaker = (int64_t)d->v[F_DBG_EVAL_BREAKER];
+		out->rdbg.support = (int64_t)d->v[F_DBG_REMOTE_DEBUGGER_SUPPORT];
+		out->rdbg.enabled = (int64_t)d->v[F_DBG_REMOTE_DEBUGGING_ENABLED];
+		out->rdbg.pending_call = (int64_t)d->v[F_DBG_PENDING_CALL];
+		out->rdbg.script_path = (int64_t)d->v[F_DBG_SCRIPT_PATH];
+		out->rdbg.script_path_size = d->v[F_DBG_SCRIPT_PATH_SIZE];
+	}
 }
 
 int py_layout_from_debug_offsets(const void *buf, size_t len,

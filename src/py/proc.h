@@ -69,6 +69,12 @@ int py_proc_detect_with(struct py_proc *p, pid_t pid, struct memsrc *mem,
 			const struct maps *maps, const struct py_files *files,
 			struct err *e);
 
+/* Open the ELF file that process pid maps at [start, end) under the name
+ * path (as /proc/PID/maps prints it): through /proc/PID/root, else as
+ * named, else through /proc/PID/map_files. */
+int py_open_mapped_elf(pid_t pid, const char *path, uint64_t start,
+		       uint64_t end, struct elf_file *f, struct err *e);
+
 /* Address of the first PyInterpreterState, or 0 when there is none. */
 int py_proc_first_interp(const struct py_proc *p, uint64_t *interp,
 			 struct err *e);

@@ -64,7 +64,7 @@ struct th {
 
 enum phase {
 	PH_STOPPING, /* helper is stopping the threads */
-	PH_HOLDING,  /* all stopped; helper waits for PH_RELEASE */
+	PH_HOLDING,  /* all stopped; helper waits for PH_RELEASE or a job */
 	PH_RELEASE,  /* caller asks the helper to let go and exit */
 	PH_DONE,     /* helper failed, released everything and exits */
 };
@@ -77,6 +77,11 @@ struct stopset_tracer {
 	size_t n, cap;
 	int rc;
 	enum phase phase;
+	/* a job for the helper while holding (stopset_run) */
+	int (*job)(void *arg);
+	void *job_arg;
+	int job_rc;
+	bool job_done;
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
 	pthread_t thread;
@@ -412,9 +417,23 @@ static void *tracer_main(void *arg)
 	t->rc = rc;
 	t->phase = rc ? PH_DONE : PH_HOLDING;
 	pthread_cond_broadcast(&t->cond);
-	if (!rc) {
-		while (t->phase != PH_RELEASE)
-			pthread_cond_wait(&t->cond, &t->lock);
+	while (!rc && t->phase != PH_RELEASE) {
+		if (t->job && !t->job_done) {
+			/* Jobs make ptrace requests, which only the tracing
+			 * thread may; run them unlocked. */
+			int (*job)(void *) = t->job;
+			void *job_arg = t->job_arg;
+
+			pthread_mutex_unlock(&t->lock);
+			rc = job(job_arg);
+			pthread_mutex_lock(&t->lock);
+			t->job_rc = rc;
+			t->job_done = true;
+			rc = 0;
+			pthread_cond_broadcast(&t->cond);
+			continue;
+		}
+		pthread_cond_wait(&t->cond, &t->lock);
 	}
 	pthread_mutex_unlock(&t->lock);
 	if (!rc)
@@ -467,7 +486,8 @@ static int publish(struct stopset *s, const struct stopset_tracer *t,
 	s->fs_base = malloc(cap * sizeof(*s->fs_base));
 	s->in_syscall = malloc(cap * sizeof(*s->in_syscall));
 	s->regs = malloc(cap * sizeof(*s->regs));
-	if (!s->tids || !s->fs_base || !s->in_syscall || !s->regs)
+	s->sig = malloc(cap * sizeof(*s->sig));
+	if (!s->tids || !s->fs_base || !s->in_syscall || !s->sig || !s->regs)
 		return err_set(e, SS_ENOMEM, "out of memory");
 	for (i = 0; i < t->n; i++) {
 		if (t->th[i].state != TH_STOPPED)
@@ -476,6 +496,7 @@ static int publish(struct stopset *s, const struct stopset_tracer *t,
 		s->fs_base[k] = t->th[i].fs_base;
 		s->in_syscall[k] = t->th[i].in_syscall;
 		s->regs[k] = t->th[i].regs;
+		s->sig[k] = t->th[i].sig;
 		k++;
 	}
 	s->n = k;
@@ -572,6 +593,41 @@ const struct cpu_regs *stopset_regs(const struct stopset *s, pid_t tid)
 	return i < 0 || !s->regs[i].valid ? NULL : &s->regs[i];
 }
 
+int stopset_pending_signal(const struct stopset *s, pid_t tid)
+{
+	ssize_t i = index_of(s, tid);
+
+	return i < 0 ? -1 : s->sig[i];
+}
+
+void stopset_keep_signal(struct stopset *s, pid_t tid, int sig)
+{
+	struct th *th = s->tracer ? find_th(s->tracer, tid) : NULL;
+
+	if (th && !th->sig)
+		th->sig = sig;
+}
+
+int stopset_run(struct stopset *s, int (*fn)(void *arg), void *arg)
+{
+	struct stopset_tracer *t = s->tracer;
+	int rc;
+
+	if (!t)
+		return SS_EGONE;
+	pthread_mutex_lock(&t->lock);
+	t->job = fn;
+	t->job_arg = arg;
+	t->job_done = false;
+	pthread_cond_broadcast(&t->cond);
+	while (!t->job_done)
+		pthread_cond_wait(&t->cond, &t->lock);
+	rc = t->job_rc;
+	t->job = NULL;
+	pthread_mutex_unlock(&t->lock);
+	return rc;
+}
+
 void stopset_release(struct stopset *s)
 {
 	struct stopset_tracer *t = s->tracer;
@@ -591,6 +647,8 @@ void stopset_release(struct stopset *s)
 	free(s->in_syscall);
 	free(s->regs);
 	s->regs = NULL;
+	free(s->sig);
+	s->sig = NULL;
 	s->tids = NULL;
 	s->fs_base = NULL;
 	s->in_syscall = NULL;

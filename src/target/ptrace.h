@@ -43,6 +43,9 @@ struct stopset {
 	bool *in_syscall;
 	/* per tid: the registers at the stop (for native unwinding) */
 	struct cpu_regs *regs;
+	/* per tid: a signal the thread dequeued and will get back on
+	 * release, 0 if none */
+	int *sig;
 
 	/* private */
 	struct stopset_tracer *tracer; /* NULL when nothing is held */
@@ -83,6 +86,19 @@ int stopset_in_syscall(const struct stopset *s, pid_t tid);
 /* The registers of thread tid at its stop, or NULL if unknown.  Valid
  * until stopset_release(). */
 const struct cpu_regs *stopset_regs(const struct stopset *s, pid_t tid);
+/* The signal tid will get back on release (0 if none), -1 if tid is not
+ * in the set. */
+int stopset_pending_signal(const struct stopset *s, pid_t tid);
+
+/* Run fn(arg) on the tracing thread while the set is held and return what
+ * it returns: ptrace requests on the held threads (code injection) are
+ * only allowed from there.  fn may resume a held thread and wait for it
+ * with waitpid(tid, __WALL), but must leave it stopped again. */
+int stopset_run(struct stopset *s, int (*fn)(void *arg), void *arg);
+
+/* From inside a stopset_run() job: tid stopped for signal sig while the
+ * job ran it; hand it back on release (one signal per thread is kept). */
+void stopset_keep_signal(struct stopset *s, pid_t tid, int sig);
 
 /* Resume and detach every thread, handing back any signal that arrived
  * while it was held, then restore the signal mask (so a pending SIGINT is

@@ -53,7 +53,8 @@ def left_alone(pid):
 
 # ------------------------------------------------------------ no process
 
-@pytest.mark.parametrize("cmd", [["dump"], ["dump", "--json"], ["info"]], ids=" ".join)
+@pytest.mark.parametrize("cmd", [["dump"], ["dump", "--json"], ["info"], ["exec", "-c", "pass"]],
+                         ids=" ".join)
 def test_no_such_pid(snakescope_bin, cmd):
     pid = free_pid()
     res = helpers.run_snakescope(*(cmd + [pid]))
@@ -62,7 +63,8 @@ def test_no_such_pid(snakescope_bin, cmd):
     assert res.out == "", res.describe()
 
 
-@pytest.mark.parametrize("cmd", [["dump"], ["dump", "--json"], ["info"]], ids=" ".join)
+@pytest.mark.parametrize("cmd", [["dump"], ["dump", "--json"], ["info"], ["exec", "-c", "pass"]],
+                         ids=" ".join)
 def test_not_python(snakescope_bin, cmd):
     p = subprocess.Popen(["sleep", "100"])
     try:
@@ -231,7 +233,8 @@ def nobody_snakescope(snakescope_bin):
     shutil.rmtree(d, ignore_errors=True)
 
 
-@pytest.mark.parametrize("cmd", [["dump"], ["dump", "--nonblocking"], ["info"]], ids=" ".join)
+@pytest.mark.parametrize("cmd", [["dump"], ["dump", "--nonblocking"], ["info"],
+                                 ["exec", "-c", "pass"]], ids=" ".join)
 def test_permission_denied(nobody_snakescope, start, cmd):
     interp = usable("debian-3.11", "pyenv-3.12", "pyenv-3.11")
     t = start(interp, "basic")

@@ -1,0 +1,208 @@
+/* See execsession.h. */
+#include "cmd/execsession.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
+
+#include "cmd/bootstrap.h"
+#include "target/procfs.h"
+
+#define RETRY_NAP_NS 2000000L
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static const char *syscall_name(long nr)
+{
+	switch (nr) {
+	case SYS_futex:
+		return "futex (a lock or condition wait)";
+	case SYS_nanosleep:
+	case SYS_clock_nanosleep:
+		return "a sleep";
+	case SYS_select:
+	case SYS_pselect6:
+	case SYS_poll:
+	case SYS_ppoll:
+	case SYS_epoll_wait:
+	case SYS_epoll_pwait:
+		return "select/poll";
+	case SYS_read:
+	case SYS_readv:
+	case SYS_recvfrom:
+	case SYS_recvmsg:
+		return "a read";
+	default:
+		return "a system call";
+	}
+}
+
+static int timed_out(struct exec_session *es, unsigned timeout,
+		     struct err *e)
+{
+	const struct runcode *rc = &es->rc;
+	pid_t pid = es->lv.pid;
+	char holder[64] = "";
+
+	if (rc->gil_holder)
+		snprintf(holder, sizeof(holder), " (thread %d holds it)",
+			 (int)rc->gil_holder);
+	switch (rc->mech) {
+	case SAFE_IDLE_THREAD:
+		return err_set(e, SS_EIO, "process %d reached no safe point "
+			       "within %u s: thread %d, waiting in %s, was "
+			       "set to run the code but never got the GIL%s; "
+			       "a thread holding the GIL in native code never "
+			       "lets go (the code will not run)", (int)pid,
+			       timeout, (int)rc->tid, syscall_name(rc->syscall),
+			       holder);
+	case SAFE_PENDING_CALL:
+		return err_set(e, SS_EIO, "process %d reached no safe point "
+			       "within %u s: every thread computes, and the "
+			       "main thread, asked to run the code between "
+			       "two bytecodes, never did (native code holding "
+			       "the GIL?); the code will not run", (int)pid,
+			       timeout);
+	case SAFE_REMOTE_DEBUG:
+		return err_set(e, SS_EIO, "process %d reached no safe point "
+			       "within %u s: every thread computes, and the "
+			       "main thread, asked through the interpreter's "
+			       "remote debugging support (PEP 768), never "
+			       "looked (native code holding the GIL?); the "
+			       "code will not run", (int)pid, timeout);
+	default:
+		return err_set(e, SS_EIO, "process %d reached no safe point "
+			       "within %u s: no thread waits with the GIL "
+			       "released, and %s", (int)pid, timeout,
+			       rc->why_not[0] ? rc->why_not :
+			       "the main thread cannot take a pending call");
+	}
+}
+
+/* Hand the bootstrap over, retrying while no safe point is in sight. */
+static int hand_over(struct exec_session *es, long long deadline,
+		     struct err *e)
+{
+	for (;;) {
+		struct timespec nap = { 0, RETRY_NAP_NS };
+		int rc = runcode_try(&es->rc, e);
+
+		if (rc <= 0)
+			return rc;
+		if (now_ms() >= deadline)
+			return 1;
+		nanosleep(&nap, NULL);
+	}
+}
+
+int exec_session_open(struct exec_session *es, int pid, struct err *e)
+{
+	int rc;
+
+	memset(es, 0, sizeof(*es));
+	es->ch.fd = es->ch.listen_fd = -1;
+	rc = live_open(&es->lv, pid, e);
+	if (rc)
+		return rc;
+	es->lv_open = true;
+	rc = channel_open(&es->ch, pid, e);
+	if (rc)
+		exec_session_end(es, false);
+	return rc;
+}
+
+int exec_session_run(struct exec_session *es, unsigned timeout,
+		     pid_t only_tid, const char *payload, size_t len,
+		     struct err *e)
+{
+	long long deadline = now_ms() + (long long)timeout * 1000;
+	pid_t pid = es->lv.pid;
+	int rc;
+
+	es->boot = bootstrap_source(es->ch.target_sock, payload, len);
+	es->rc.lv = &es->lv;
+	es->rc.code = es->boot;
+	es->rc.only_tid = only_tid;
+	if (es->lv.py.layout.rdbg.present) {
+		rc = channel_write_file(&es->ch, "boot.py", es->boot,
+					es->script, sizeof(es->script), e);
+		if (rc)
+			goto fail;
+		es->rc.script = es->script;
+	}
+	rc = hand_over(es, deadline, e);
+	if (rc == 1)
+		rc = timed_out(es, timeout, e);
+	if (rc)
+		goto fail;
+	rc = channel_accept(&es->ch, (int)(deadline - now_ms() > 0 ?
+					   deadline - now_ms() : 0), e);
+	if (rc == 0) {
+		runcode_cancel(&es->rc);
+		rc = timed_out(es, timeout, e);
+	}
+	if (rc == 1)
+		return 0;
+fail:
+	if (rc == SS_EGONE || !procfs_pid_exists(pid))
+		rc = err_set(e, SS_EGONE, "process %d exited", (int)pid);
+	exec_session_end(es, false);
+	return rc;
+}
+
+int exec_session_start(struct exec_session *es, int pid, unsigned timeout,
+		       pid_t only_tid, const char *payload, size_t len,
+		       struct err *e)
+{
+	int rc = exec_session_open(es, pid, e);
+
+	if (!rc)
+		rc = exec_session_run(es, timeout, only_tid, payload, len, e);
+	return rc;
+}
+
+static bool gone(pid_t pid)
+{
+	char state = '?';
+
+	return !procfs_pid_exists(pid) ||
+	       (procfs_thread_state(pid, pid, &state) == 0 &&
+		(state == 'Z' || state == 'X'));
+}
+
+int exec_session_lost(pid_t pid, struct err *e)
+{
+	/* A dying process closes its sockets before it becomes a zombie:
+	 * give it a moment to finish. */
+	for (int i = 0; i < 100 && !gone(pid); i++) {
+		struct timespec nap = { 0, 10000000 };
+
+		nanosleep(&nap, NULL);
+	}
+	if (gone(pid))
+		return err_set(e, SS_EGONE, "process %d exited while the code "
+			       "ran", (int)pid);
+	return err_set(e, SS_EIO, "process %d closed the channel before the "
+		       "code finished (did the code close it, or fork?)",
+		       (int)pid);
+}
+
+void exec_session_end(struct exec_session *es, bool finished)
+{
+	channel_close(&es->ch);
+	if (finished && es->rc.shim)
+		runcode_cleanup(&es->rc);
+	free(es->boot);
+	es->boot = NULL;
+	if (es->lv_open)
+		live_close(&es->lv);
+	es->lv_open = false;
+}

@@ -1,0 +1,214 @@
+# -*- coding: utf-8 -*-
+"""Target of test_exec.py (Python 2.7 and 3.x): the main thread sits in one
+state, chosen by $EXEC_STATE, and checks its own invariants, which the test
+reads back with `snakescope exec` itself (print(report())).
+
+States of the main thread:
+  busy     counts in pure Python (no other thread)
+  sleep    time.sleep(SLEEP) in a loop; each sleep must last SLEEP
+  select   select() on a pipe nobody writes, timeout SLEEP, in a loop
+  lock     acquires a lock that a helper thread releases when fd 101 is
+           written to
+  read     reads fd 100 (a pipe) until the test writes to fd 101
+  cgil     holds the GIL in native code: usleep(CGIL_US) through
+           ctypes.PyDLL, which keeps the GIL, then counts like busy
+  threads  counts in pure Python with 3 more threads: one sleeping, one
+           waiting on a condition with a timeout, one blocked in a read
+  pdb      calls work(n) then sleeps 20 ms, in a loop (for snakescope pdb)
+  multi    counts in pure Python with 3 more threads: one counting, one
+           sleeping, one waiting on a condition with a timeout
+
+Every blocking call that fails with EINTR, returns early or returns wrong
+data is recorded in ERRORS.  The test's code appends to MARKS to show it
+ran.  Readiness: "ready" on $SNAKESCOPE_READY_FD once the state is set up
+(for blocking states, just before blocking)."""
+from __future__ import print_function
+
+import os
+import select
+import sys
+import threading
+import time
+
+STATE = os.environ.get("EXEC_STATE", "busy")
+SLEEP = 1.0
+CGIL_US = 4000000
+ERRORS = []
+MARKS = []
+COUNTS = {}
+EVENTS = []
+DATA = []
+LOCK = threading.Lock()
+PIPE_R, PIPE_W = 100, 101
+
+try:
+    clock = time.monotonic
+except AttributeError:
+    clock = time.time
+
+
+def ready():
+    fd = int(os.environ["SNAKESCOPE_READY_FD"])
+    os.write(fd, b"ready\n")
+    os.close(fd)
+
+
+def report():
+    """What the test compares: state, counts, events, errors."""
+    return {"pid": os.getpid(), "state": STATE, "counts": dict(COUNTS),
+            "events": list(EVENTS), "errors": list(ERRORS), "marks": list(MARKS),
+            "data": list(DATA)}
+
+
+def count(name):
+    COUNTS[name] = 0
+    while True:
+        COUNTS[name] += 1
+
+
+def sleeper(name):
+    COUNTS[name] = 0
+    while True:
+        t0 = clock()
+        try:
+            time.sleep(SLEEP)
+        except Exception as e:
+            ERRORS.append("%s: sleep raised %r" % (name, e))
+        dt = clock() - t0
+        if dt < SLEEP - 0.001:
+            ERRORS.append("%s: sleep(%s) lasted %.4f" % (name, SLEEP, dt))
+        COUNTS[name] += 1
+        EVENTS.append("%s %.4f" % (name, dt))
+
+
+def selector():
+    r, w = os.pipe()
+    COUNTS["select"] = 0
+    while True:
+        t0 = clock()
+        try:
+            got = select.select([r], [], [], SLEEP)
+        except Exception as e:
+            ERRORS.append("select raised %r" % (e,))
+            continue
+        dt = clock() - t0
+        if got[0] or dt < SLEEP - 0.001:
+            ERRORS.append("select returned %r after %.4f" % (got, dt))
+        COUNTS["select"] += 1
+        EVENTS.append("select %.4f" % dt)
+
+
+def waiter(name):
+    cond = threading.Condition()
+    COUNTS[name] = 0
+    while True:
+        with cond:
+            cond.wait(0.05)
+        COUNTS[name] += 1
+
+
+def pipe_fds():
+    r, w = os.pipe()
+    os.dup2(r, PIPE_R)
+    os.dup2(w, PIPE_W)
+    os.close(r)
+    os.close(w)
+
+
+def releaser():
+    # blocks in read(2) until the test writes a byte to fd 101
+    os.read(PIPE_R, 1)
+    EVENTS.append("releasing")
+    LOCK.release()
+
+
+def work(n):
+    local_value = n * 3
+    COUNTS["main"] = n
+    return local_value
+
+
+def audit(event, args):
+    if event == "cpython.remote_debugger_script":
+        EVENTS.append(event)
+
+
+def main():
+    if hasattr(sys, "addaudithook"):
+        # 3.14+: shows that exec went through PEP 768
+        sys.addaudithook(audit)
+    if STATE == "busy":
+        ready()
+        count("main")
+    elif STATE == "sleep":
+        ready()
+        sleeper("main")
+    elif STATE == "select":
+        ready()
+        selector()
+    elif STATE == "lock":
+        pipe_fds()
+        LOCK.acquire()
+        t = threading.Thread(target=releaser)
+        t.daemon = True
+        t.start()
+        ready()
+        try:
+            LOCK.acquire()
+            EVENTS.append("acquired")
+        except Exception as e:
+            ERRORS.append("acquire raised %r" % (e,))
+        count("main")
+    elif STATE == "read":
+        pipe_fds()
+        ready()
+        buf = b""
+        while len(buf) < 5:
+            try:
+                chunk = os.read(PIPE_R, 5 - len(buf))
+            except Exception as e:
+                ERRORS.append("read raised %r" % (e,))
+                continue
+            if not chunk:
+                ERRORS.append("read returned EOF")
+                break
+            buf += chunk
+        DATA.append(buf.decode("ascii"))
+        count("main")
+    elif STATE == "cgil":
+        import ctypes
+        usleep = ctypes.PyDLL(None).usleep
+        ready()
+        EVENTS.append("native start")
+        usleep(CGIL_US)
+        EVENTS.append("native end")
+        count("main")
+    elif STATE == "multi":
+        for name, fn, args in (("t1", count, ("t1",)), ("t3", sleeper, ("t3",)),
+                               ("t4", waiter, ("t4",))):
+            t = threading.Thread(target=fn, args=args, name=name)
+            t.daemon = True
+            t.start()
+        ready()
+        count("main")
+    elif STATE == "pdb":
+        ready()
+        n = 0
+        while True:
+            n += 1
+            work(n)
+            time.sleep(0.02)
+    elif STATE == "threads":
+        pipe_fds()
+        for name, fn, args in (("t3", sleeper, ("t3",)), ("t4", waiter, ("t4",)),
+                               ("t5", os.read, (PIPE_R, 1))):
+            t = threading.Thread(target=fn, args=args, name=name)
+            t.daemon = True
+            t.start()
+        ready()
+        count("main")
+    else:
+        raise SystemExit("unknown state " + STATE)
+
+
+main()

@@ -1,0 +1,301 @@
+"""snakescope exec: code run inside live targets of every interpreter, in
+every state the main thread can be in, with the target checking its own
+invariants afterwards (tests/py/targets/execstates.py)."""
+import json
+import os
+import signal
+import time
+
+import pytest
+
+import helpers
+
+INTERPS = helpers.interpreters()
+BY_ID = {i.id: i for i in INTERPS}
+# 1000 execs in a row on one interpreter, 20 on the others: an exec costs
+# ~100 ms against a busy target (a process start, a stop of the target, and
+# the code queueing for the GIL behind the busy thread three times: once
+# to start, after its connect and after its send), and the suite runs on 2
+# cores.  Under ASan (build-san) 200: the target side is the same, only
+# snakescope's own start is slower.
+ASAN = "build-san" in helpers.SNAKESCOPE
+MANY = int(os.environ.get("SNAKESCOPE_EXEC_MANY", "200" if ASAN else "1000"))
+MANY_OTHERS = int(os.environ.get("SNAKESCOPE_EXEC_MANY_OTHERS", "20"))
+MANY_INTERP = "pyenv-3.12"
+BLOCKING = {"sleep": ("35", "230", "23", "270"),  # nanosleep, clock_nanosleep, select, pselect6
+            "select": ("23", "270", "7", "271"),  # select, pselect6, poll, ppoll
+            "lock": ("202",),                     # futex
+            "read": ("0",),
+            "cgil": ("35", "230")}
+
+
+def start_state(start, interp, state):
+    t = start(interp, "execstates", wait_blocked=False, env_extra={"EXEC_STATE": state})
+    want = BLOCKING.get(state)
+    if want:
+        helpers.wait_until(lambda: helpers.task_syscall(t.pid, t.pid) in want, 30,
+                           "the main thread of %s to block (%s)" % (t, state))
+    return t
+
+
+def sx(t, code, *opts, **kw):
+    return helpers.run_snakescope("exec", t.pid, "-c", code, *opts, **kw)
+
+
+def ok(res):
+    assert not res.crashed and not res.timed_out, res.describe()
+    assert res.rc == 0, res.describe()
+    return res.out
+
+
+def report(t):
+    out = ok(sx(t, "import json as _j; print(_j.dumps(report()))"))
+    return json.loads(out)
+
+
+def target_pid(t):
+    """The target's own pid (in its PID namespace)."""
+    return int(helpers.proc_status(t.pid)["NSpid"].split()[-1])
+
+
+def healthy(t, what):
+    assert t.alive(), "target died after %s\n%s" % (what, t.log())
+    assert not helpers.stopped_or_traced(t.pid), helpers.stopped_or_traced(t.pid)
+    r = report(t)
+    assert r["errors"] == [], "the target saw its invariants broken after %s: %r" % (what, r["errors"])
+    return r
+
+
+def counts_grow(t, name):
+    first = report(t)["counts"].get(name, 0)
+    helpers.wait_until(lambda: report(t)["counts"].get(name, 0) > first, 30,
+                       "counter %s of %s to move on" % (name, t))
+
+
+# ------------------------------------------------------------ basics
+
+def test_pid_global_and_output(interp, start):
+    t = start_state(start, interp, "busy")
+    out = ok(sx(t, "import os, sys\nprint(os.getpid())\nprint(STATE)\n"
+                   "sys.stderr.write('to stderr\\n')"))
+    assert out == "%d\nbusy\n" % target_pid(t)
+    res = sx(t, "import sys; sys.stderr.write('err only\\n')")
+    assert ok(res) == "" and res.err == "err only\n", res.describe()
+    # nothing reached the target's own output
+    assert "busy" not in t.log() and "err only" not in t.log(), t.log()
+    counts_grow(t, "main")
+    healthy(t, "exec")
+
+
+def test_exception_traceback_and_exit_status(interp, start, tmp_path):
+    t = start_state(start, interp, "busy")
+    res = sx(t, "def f():\n    1/0\nf()")
+    assert res.rc == 1 and not res.crashed, res.describe()
+    assert "ZeroDivisionError" in res.err and 'File "<exec>", line 2, in f' in res.err, res.describe()
+    assert "snakescope" not in res.err.replace("<snakescope>", ""), res.describe()
+    res = sx(t, "def (")
+    assert res.rc == 1 and "SyntaxError" in res.err, res.describe()
+    # SystemExit is an exception like any other: the target must not exit
+    res = sx(t, "raise SystemExit(3)")
+    assert res.rc == 1 and "SystemExit" in res.err, res.describe()
+    # code from a file, named in the traceback
+    f = tmp_path / "snippet.py"
+    f.write_text("X_FROM_FILE = 7\ndef g():\n    raise KeyError('boom')\ng()\n")
+    res = helpers.run_snakescope("exec", t.pid, str(f))
+    assert res.rc == 1 and "KeyError" in res.err and str(f) in res.err, res.describe()
+    assert ok(sx(t, "print(X_FROM_FILE)")) == "7\n"
+    healthy(t, "exceptions")
+
+
+# ------------------------------------------------------------ states
+
+@pytest.mark.parametrize("state", ["busy", "sleep", "select", "lock", "read", "multi"])
+def test_state_accepts_exec_and_continues(interp, start, state):
+    t = start_state(start, interp, state)
+    assert ok(sx(t, "MARKS.append(1); print('ran')")) == "ran\n"
+    if state in ("busy", "multi"):
+        names = ["main"] + (["t1", "t3", "t4"] if state == "multi" else [])
+        for name in names:
+            counts_grow(t, name)
+    elif state in ("sleep", "select"):
+        name = "main" if state == "sleep" else "select"
+        # the interrupted sleep and one more, each checked by the target
+        helpers.wait_until(lambda: report(t)["counts"].get(name, 0) >= 2, 30,
+                           "two %ss to end" % state)
+    elif state == "lock":
+        with open("/proc/%d/fd/101" % t.pid, "wb") as w:
+            w.write(b"x")
+        helpers.wait_until(lambda: "acquired" in report(t)["events"], 30, "the lock acquire")
+    elif state == "read":
+        assert report(t)["data"] == []
+        with open("/proc/%d/fd/101" % t.pid, "wb") as w:
+            w.write(b"hello")
+        helpers.wait_until(lambda: report(t)["data"] == ["hello"], 30, "the read to return")
+    r = healthy(t, "exec in state " + state)
+    assert r["marks"] == [1]
+
+
+def test_native_code_holding_gil_is_refused(interp, start):
+    t = start_state(start, interp, "cgil")
+    t0 = time.monotonic()
+    res = sx(t, "MARKS.append('must not run')", "--timeout", "1")
+    took = time.monotonic() - t0
+    assert res.rc == 1 and not res.crashed, res.describe()
+    assert "no safe point" in res.err and "GIL" in res.err, res.describe()
+    assert took < 3.5, "refusal took %.1f s with --timeout 1" % took
+    assert not helpers.stopped_or_traced(t.pid)
+    # once the native call is over, the target goes on and the refused code
+    # never ran, not even late
+    helpers.wait_until(lambda: "native end" in report(t)["events"], 30, "the native call to end")
+    counts_grow(t, "main")
+    assert healthy(t, "a refused exec")["marks"] == []
+
+
+def test_many_execs_busy_threads(interp, start):
+    """Execs in a row against a target with a busy thread and three blocked
+    ones: every one runs, and the target stays healthy and clean."""
+    n = MANY if interp.id == MANY_INTERP else MANY_OTHERS
+    t = start_state(start, interp, "threads")
+    before = report(t)["counts"]
+    nmaps = len(helpers.read_text("/proc/%d/maps" % t.pid).splitlines())
+    for i in range(n):
+        res = sx(t, "print(COUNTS['main'] > 0)")
+        assert res.rc == 0 and res.out == "True\n", "exec %d of %d:\n%s" % (i + 1, n, res.describe())
+    after = healthy(t, "%d execs" % n)
+    for name in ("main", "t4"):
+        assert after["counts"][name] > before[name], (name, before, after)
+    # the shims were unmapped again (each exec maps two or more regions)
+    grown = len(helpers.read_text("/proc/%d/maps" % t.pid).splitlines()) - nmaps
+    assert grown < 10, "%d more mappings after %d execs" % (grown, n)
+
+
+# ------------------------------------------------------------ PEP 768
+
+def test_remote_debug_protocol_on_314(interp, start):
+    """3.14+: a computing target gets the code through the interpreter's own
+    remote debugging support (its audit event fires); older ones never."""
+    t = start_state(start, interp, "busy")
+    assert ok(sx(t, "print(STATE)")) == "busy\n"
+    events = report(t)["events"]
+    if interp.version >= (3, 14):
+        assert "cpython.remote_debugger_script" in events, events
+    else:
+        assert "cpython.remote_debugger_script" not in events, events
+    healthy(t, "exec")
+
+
+@pytest.mark.parametrize("how", ["env", "xoption"])
+def test_remote_debug_disabled_is_refused(interp, start, workdirs, how):
+    if interp.version < (3, 14):
+        pytest.skip("PEP 768's off switch exists from Python 3.14 on")
+    if how == "env":
+        t = start(interp, "execstates", wait_blocked=False,
+                  env_extra={"EXEC_STATE": "sleep", "PYTHON_DISABLE_REMOTE_DEBUG": "1"})
+    else:
+        script = os.path.join(workdirs.for_interp(interp), "execstates.py")
+        t = start(interp, "execstates", wait_blocked=False, env_extra={"EXEC_STATE": "sleep"},
+                  args=["-X", "disable-remote-debug", "-B", "-s", script])
+    res = sx(t, "MARKS.append(1)")
+    assert res.rc == 1 and not res.crashed, res.describe()
+    assert "remote debugging disabled" in res.err, res.describe()
+    assert t.alive() and not helpers.stopped_or_traced(t.pid)
+
+
+# ------------------------------------------------------------ bad input
+
+def test_target_exits_during_exec(start):
+    interp = next((i for i in INTERPS if not i.missing), None)
+    if interp is None:
+        pytest.skip("no interpreter available: " + helpers.SETUP_HINT)
+    t = start_state(start, interp, "sleep")
+    res = sx(t, "import os; os._exit(0)")
+    assert res.rc == 1 and not res.crashed and not res.timed_out, res.describe()
+    assert "exited" in res.err, res.describe()
+
+
+def test_usage(snakescope_bin):
+    for args in (["exec"], ["exec", "1"], ["exec", "x", "-c", "1"], ["exec", "1", "-c", "1", "f"],
+                 ["exec", "1", "--timeout", "0", "-c", "1"]):
+        res = helpers.run_snakescope(*args)
+        assert res.rc == 2 and res.err.startswith("snakescope: "), res.describe()
+
+
+# ------------------------------------------------------------ pdb
+
+class Session:
+    """snakescope pdb driven through a pseudo-terminal, expect-style."""
+
+    def __init__(self, pid):
+        import pty
+        import subprocess
+        self.master, slave = pty.openpty()
+        self.proc = subprocess.Popen([helpers.SNAKESCOPE, "pdb", str(pid)], stdin=slave,
+                                     stdout=slave, stderr=slave, close_fds=True)
+        os.close(slave)
+        self.seen = ""
+
+    def expect(self, text, timeout=30):
+        import select
+        deadline = time.monotonic() + timeout
+        while text not in self.seen:
+            left = deadline - time.monotonic()
+            r, _, _ = select.select([self.master], [], [], max(left, 0))
+            if not r:
+                raise AssertionError("no %r within %d s; the session said:\n%s"
+                                     % (text, timeout, self.seen))
+            try:
+                chunk = os.read(self.master, 4096)
+            except OSError:
+                chunk = b""
+            if not chunk:
+                raise AssertionError("session ended before %r:\n%s" % (text, self.seen))
+            self.seen += chunk.decode("utf-8", "replace")
+        at = self.seen.index(text) + len(text)
+        before, self.seen = self.seen[:at], self.seen[at:]
+        return before
+
+    def send(self, line):
+        os.write(self.master, (line + "\n").encode())
+
+    def close(self):
+        try:
+            return self.proc.wait(timeout=30)
+        finally:
+            os.close(self.master)
+
+
+def test_pdb_breakpoint_print_continue_quit(interp, start):
+    t = start_state(start, interp, "pdb")
+    s = Session(t.pid)
+    try:
+        s.expect("(Pdb) ")
+        s.send("b work")
+        s.expect("(Pdb) ")
+        s.send("c")
+        got = s.expect("(Pdb) ")
+        assert "work()" in got, got
+        s.send("n")
+        s.expect("(Pdb) ")
+        s.send("p local_value == n * 3, n > 0")
+        assert "(True, True)" in s.expect("(Pdb) ")
+        s.send("c")
+        assert "work()" in s.expect("(Pdb) ")
+        # no breakpoint left: the target runs free until Ctrl-C stops it
+        s.send("cl 1")
+        s.expect("(Pdb) ")
+        s.send("c")
+        counts_grow(t, "main")  # running again, out of the debugger
+        # Ctrl-C (the pty is not snakescope's controlling terminal, so
+        # the signal is sent as the terminal would)
+        os.kill(s.proc.pid, signal.SIGINT)
+        got = s.expect("(Pdb) ")
+        assert "execstates.py" in got, got
+        s.send("q")
+        s.expect("detached")
+    finally:
+        rc = s.close()
+    assert rc == 0, s.seen
+    # the target runs on, untraced
+    counts_grow(t, "main")
+    assert ok(sx(t, "import sys; print(sys.gettrace())")) == "None\n"
+    healthy(t, "a pdb session")
