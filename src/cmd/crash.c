@@ -21,8 +21,7 @@ static void describe_addr(struct crash_report *c, pid_t pid,
 		return;
 	}
 	snprintf(c->addr_where, sizeof(c->addr_where),
-		 "is in %s (%s, offset 0x%" PRIx64 ")",
-		 an.map->path ? an.map->path : "anonymous memory",
+		 "is in %s (%s, offset 0x%" PRIx64 ")", addr_name_path(&an),
 		 an.map->perms, c->addr - an.map->start + an.map->offset);
 }
 
@@ -40,8 +39,7 @@ static void describe_pc(struct crash_report *c, pid_t pid,
 	if (an.build_id[0])
 		snprintf(id, sizeof(id), " (build-id %s)", an.build_id);
 	snprintf(c->pc_where, sizeof(c->pc_where), "in %s%s%s%s",
-		 an.map->path ? an.map->path : "anonymous memory",
-		 an.symbol[0] ? ": " : "", an.symbol, id);
+		 addr_name_path(&an), an.symbol[0] ? ": " : "", an.symbol, id);
 }
 
 /* The crashing thread's native stack.  Without an unwinder in this build

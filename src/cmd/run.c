@@ -266,6 +266,7 @@ static void on_dump(void *arg)
 		n == 1 ? "" : "es");
 	for (size_t i = 0; i < n; i++)
 		dump_one(r, pids[i], out);
+	fputs("snakescope: end of dump\n", out);
 	fflush(out);
 	free(pids);
 }

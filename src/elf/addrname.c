@@ -7,6 +7,7 @@
 #include "elf/buildid.h"
 #include "elf/elffile.h"
 #include "elf/nearsym.h"
+#include "target/rootview.h"
 
 #define MAX_LOADS 32
 
@@ -29,6 +30,15 @@ const char *addr_map_name(const struct mapping *m)
 		return m->path;
 	slash = strrchr(m->path, '/');
 	return slash ? slash + 1 : m->path;
+}
+
+const char *addr_name_path(const struct addr_name *an)
+{
+	if (!an->map)
+		return "unmapped";
+	if (an->view)
+		return an->view;
+	return an->map->path ? an->map->path : "anonymous memory";
 }
 
 /* The link-time address of a file offset: inside the PT_LOAD that maps
@@ -58,11 +68,16 @@ void addr_name_lookup(pid_t pid, const struct maps *maps, uint64_t addr,
 	uint64_t vaddr;
 	size_t n;
 
+	struct target_root root;
+
 	memset(out, 0, sizeof(*out));
 	out->map = mapping_at(maps, addr);
 	if (!out->map || !out->map->path || out->map->path[0] != '/')
 		return;
-	if (procfs_root_path(pid, out->map->path, path, sizeof(path)))
+	/* maps names a chrooted target's files with the chroot's path. */
+	target_root_init(&root, pid);
+	out->view = target_root_view(&root, out->map->path);
+	if (target_root_host_path(&root, out->view, path, sizeof(path)))
 		return;
 	if (elf_file_open(&f, path, out->map->path, &ignored))
 		return;

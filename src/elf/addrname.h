@@ -12,6 +12,9 @@
 
 struct addr_name {
 	const struct mapping *map;  /* NULL: unmapped */
+	/* The file's path as the target sees it (points into map->path),
+	 * NULL when not a file. */
+	const char *view;
 	char symbol[256];           /* "crash_null+0x14", "" unknown */
 	char build_id[129];         /* hex, "" unknown */
 };
@@ -23,5 +26,9 @@ void addr_name_lookup(pid_t pid, const struct maps *maps, uint64_t addr,
 /* The basename of a mapping's path, or its pseudo name ("[heap]"), or
  * "anonymous memory". */
 const char *addr_map_name(const struct mapping *m);
+
+/* The path of the file as the target sees it, or the mapping's pseudo
+ * name, "anonymous memory", "unmapped". */
+const char *addr_name_path(const struct addr_name *an);
 
 #endif
