@@ -223,8 +223,8 @@ static void on_crash(void *arg, pid_t pid, pid_t tid, const siginfo_t *si)
 	if (h.exited)
 		supervisor_reaped(&r->sup, pid, h.exit_status);
 	/* Every thread but the crashing one, which the supervisor lets go
-	 * with its signal. */
-	hold_release(&h);
+	 * with its signal; none stays traced (see supervise.h). */
+	hold_detach(&h);
 }
 
 static void dump_one(struct run *r, pid_t pid, FILE *out)

@@ -222,14 +222,17 @@ const struct held_thread *hold_thread(const struct hold *h, pid_t tid)
 	return NULL;
 }
 
-void hold_release(struct hold *h)
+static void let_go(struct hold *h, bool detach)
 {
 	for (size_t i = 0; i < h->n; i++) {
 		const struct held_thread *t = &h->v[i];
 
 		if (t->callers)
 			continue;
-		if (t->listen)
+		if (detach)
+			ptrace(PTRACE_DETACH, t->tid, NULL,
+			       (void *)(long)(t->listen ? 0 : t->resume_sig));
+		else if (t->listen)
 			ptrace(PTRACE_LISTEN, t->tid, NULL, NULL);
 		else
 			ptrace(PTRACE_CONT, t->tid, NULL,
@@ -238,6 +241,16 @@ void hold_release(struct hold *h)
 	free(h->v);
 	h->v = NULL;
 	h->n = 0;
+}
+
+void hold_release(struct hold *h)
+{
+	let_go(h, false);
+}
+
+void hold_detach(struct hold *h)
+{
+	let_go(h, true);
 }
 
 void hold_as_stopset(const struct hold *h, struct stopset *s)

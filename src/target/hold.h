@@ -52,6 +52,10 @@ int hold_process(struct hold *h, pid_t pid, pid_t stopped_tid,
  * PTRACE_LISTEN); frees h.  Safe on a zeroed hold. */
 void hold_release(struct hold *h);
 
+/* Let every held thread go and stop tracing it (PTRACE_DETACH with its
+ * signal); for a process that is dying of a crash.  Frees h. */
+void hold_detach(struct hold *h);
+
 /* The held thread tid, or NULL. */
 const struct held_thread *hold_thread(const struct hold *h, pid_t tid);
 

@@ -64,6 +64,11 @@ void supervisor_reaped(struct supervisor *s, pid_t pid, int status)
 
 bool supervise_is_crash(int sig, const siginfo_t *si, pid_t pid)
 {
+	/* kill() of itself is how a wrapper (unshare, timeout) dies of
+	 * the signal its child died of: not a crash of its own.  abort()
+	 * and raise() use tgkill (SI_TKILL). */
+	if (si->si_code == SI_USER && si->si_pid == pid)
+		return false;
 	switch (sig) {
 	case SIGSEGV:
 	case SIGBUS:
@@ -107,6 +112,8 @@ static void signal_stop(struct supervisor *s, pid_t tid, int sig)
 	    procfs_signal_caught(pid, sig) == 1)
 		goto deliver;
 	s->ops.crash(s->ops.ctx, pid, tid, &si);
+	ptrace(PTRACE_DETACH, tid, NULL, (void *)(long)sig);
+	return;
 deliver:
 	ptrace(PTRACE_CONT, tid, NULL, (void *)(long)sig);
 }

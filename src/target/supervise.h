@@ -24,7 +24,11 @@ struct supervise_ops {
 	/* A thread tid of process pid is in a signal-delivery-stop with a
 	 * fatal signal described by si; every other thread still runs.
 	 * Called before the signal is delivered; it is delivered unchanged
-	 * when this returns. */
+	 * when this returns, and the thread is no longer traced: the
+	 * callback should detach the others too (hold_detach).  A dying
+	 * process is let go because, traced, the init of a PID namespace
+	 * would not die of a fault but fault again forever (the kernel
+	 * keeps it unkillable while a tracer may want the signal). */
 	void (*crash)(void *ctx, pid_t pid, pid_t tid, const siginfo_t *si);
 	/* The dump signal arrived (all tracees running). */
 	void (*dump)(void *ctx);
@@ -58,9 +62,10 @@ void supervisor_reaped(struct supervisor *s, pid_t pid, int status);
 /* Close the signalfd and restore the signal mask. */
 void supervisor_release(struct supervisor *s);
 
-/* Whether sig, delivered to a thread with si, is a crash to report:
- * SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGSYS, and SIGTRAP unless
- * another process sent it. */
+/* Whether sig, delivered to a thread of process pid with si, is a crash
+ * to report: SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGSYS, and
+ * SIGTRAP unless another process sent it; never a kill() of itself (a
+ * wrapper dying like its child). */
 bool supervise_is_crash(int sig, const siginfo_t *si, pid_t pid);
 
 #endif

@@ -123,13 +123,18 @@ def prog(interp, progs_base, snakescope_bin):
 
 
 def run(argv, stdin=b"", timeout=TIMEOUT):
+    p = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, env=ENV, preexec_fn=no_core,
+                         start_new_session=True)
     try:
-        p = subprocess.run(argv, input=stdin, capture_output=True, timeout=timeout,
-                           env=ENV, preexec_fn=no_core, start_new_session=True)
+        out, err = p.communicate(stdin, timeout=timeout)
     except subprocess.TimeoutExpired:
+        kill_group(p)
         raise AssertionError("hung: %s" % " ".join(argv))
-    return helpers.Result(argv, p.returncode, p.stdout.decode("utf-8", "replace"),
-                          p.stderr.decode("utf-8", "replace"))
+    finally:
+        kill_group(p)  # leftovers of the program, if any
+    return helpers.Result(argv, p.returncode, out.decode("utf-8", "replace"),
+                          err.decode("utf-8", "replace"))
 
 
 def supervised(*args, **kw):
@@ -307,7 +312,7 @@ def wait_line(p, want, timeout=TIMEOUT):
     while b"\n" not in buf:
         left = deadline - time.monotonic()
         if left <= 0:
-            p.kill()
+            kill_group(p)
             raise AssertionError("no %r within %d s" % (want, timeout))
         r, _, _ = select.select([p.stdout], [], [], left)
         if r:
@@ -322,22 +327,54 @@ def wait_line(p, want, timeout=TIMEOUT):
 
 
 def finish(p, timeout=TIMEOUT):
+    """Wait for snakescope to exit, then for its output (a program left
+    behind, which a killed wrapper leaves, is killed first)."""
     try:
-        out, err = p.communicate(timeout=timeout)
+        p.wait(timeout=timeout)
     except subprocess.TimeoutExpired:
-        p.kill()
-        out, err = p.communicate()
-        raise AssertionError("hung; stderr:\n%s" % err.decode("utf-8", "replace"))
+        kill_group(p)
+        raise AssertionError("hung")
+    try:
+        os.killpg(p.pid, signal.SIGKILL)
+    except OSError:
+        pass
+    out, err = p.communicate(timeout=timeout)
     return out.decode("utf-8", "replace"), err.decode("utf-8", "replace")
 
 
 def test_sigint_reaches_keyboardinterrupt(prog):
     p = start_supervised(["--"] + prog.argv("runpark.py", "sigint"))
-    wait_line(p, "ready")
-    os.kill(p.pid, signal.SIGINT)
-    out, err = finish(p)
+    try:
+        wait_line(p, "ready")
+        os.kill(signal_target(p, prog), signal.SIGINT)
+        out, err = finish(p)
+    finally:
+        kill_group(p)
     assert p.returncode == 5, (p.returncode, out, err)
     assert out == "caught KeyboardInterrupt\n", (out, err)
+
+
+def signal_target(p, prog):
+    """Where to send a signal meant for the supervised program: snakescope,
+    which passes it on to its child; under unshare --fork (pidns), which
+    does not pass signals on, the Python process itself."""
+    if prog.interp.kind != "pidns":
+        return p.pid
+    kids = helpers.children(p.pid)
+    assert len(kids) == 1, kids
+    grand = helpers.children(kids[0])
+    assert len(grand) == 1, grand
+    return grand[0]
+
+
+def kill_group(p):
+    """Whatever happened, nothing of the test is left running."""
+    try:
+        os.killpg(p.pid, signal.SIGKILL)
+    except OSError:
+        pass
+    if p.poll() is None:
+        p.wait()
 
 
 def test_sigusr2_dump_then_sigterm(prog, tmp_path):
@@ -378,15 +415,21 @@ def test_sigusr2_dump_then_sigterm(prog, tmp_path):
         assert "snakescope: dump of %d supervised process%s\n" % (n, "es" if n > 1 else "") \
             in text, text
         assert helpers.stopped_or_traced(p.pid) == [], "snakescope itself stopped?"
-        os.kill(p.pid, signal.SIGTERM)
+        if prog.interp.kind == "pidns":
+            # The init of a PID namespace ignores SIGTERM without a
+            # handler, and unshare cannot die of a SIGKILL its child died
+            # of: kill unshare itself.
+            sig = signal.SIGKILL
+            os.kill(helpers.children(p.pid)[0], sig)
+        else:
+            sig = signal.SIGTERM
+            os.kill(p.pid, sig)
         out, err = finish(p)
-        # The command died of SIGTERM, and so does snakescope.
-        assert p.returncode == -signal.SIGTERM, (p.returncode, out, err)
+        # The command died of the signal, and so does snakescope.
+        assert p.returncode == -sig, (p.returncode, out, err)
         assert out == "", (out, err)  # after "ready"
     finally:
-        if p.poll() is None:
-            p.kill()
-            p.wait()
+        kill_group(p)
 
 
 # ---------------------------------------------------------- bad input
@@ -414,25 +457,47 @@ def test_no_command_is_usage():
     assert res.rc == 2 and "which command?" in res.err, res.describe()
 
 
+SEGV_C = r"""
+#include <stdio.h>
+volatile int *volatile where;
+int segv_here(void) { return *where; }
+int main(void) { puts("out"); fflush(stdout); return segv_here(); }
+"""
+
+
 def test_native_only_report_for_non_python(tmp_path):
+    src = tmp_path / "segv.c"
+    src.write_text(SEGV_C)
+    exe = str(tmp_path / "segv")
+    subprocess.run(["gcc", "-O0", "-g", "-o", exe, str(src)], check=True, timeout=TIMEOUT)
     report = str(tmp_path / "r.txt")
-    res = supervised("--report", report, "--", "sh", "-c", "echo out; kill -SEGV $$")
-    plain = run(["sh", "-c", "echo out; kill -SEGV $$"])
+    res = supervised("--report", report, "--", exe)
+    plain = run([exe])
     assert res.rc == plain.rc == -signal.SIGSEGV, res.describe()
-    assert res.out == "out\n", res.describe()
+    assert res.out == plain.out == "out\n", res.describe()
     with open(report) as f:
         text = f.read()
     rep = parse_report(text)
-    assert rep["head"][1:4] == ("sh", "SIGSEGV", "SI_USER"), text
-    assert "  no Python stacks: process %s (sh) runs no Python interpreter" % rep["head"][0] in text, text
-    assert re.search(r"libc\.so\.6!kill\+0x[0-9a-f]+$", rep["native"][0]), text
+    assert rep["head"][1:4] == ("segv", "SIGSEGV", "SEGV_MAPERR"), text
+    assert "  address 0x0 is unmapped" in rep["lines"], text
+    assert "  no Python stacks: process %s (segv) runs no Python interpreter" % rep["head"][0] in text, text
+    assert re.search(r"#0 +0x[0-9a-f]+ segv!segv_here\+0x[0-9a-f]+$", rep["native"][0]), text
     assert "Traceback" not in text, text
 
 
+def test_wrapper_dying_like_its_child_is_not_a_crash(tmp_path):
+    # sh kills itself with the signal: no report (unshare and timeout do
+    # this to die like their child).
+    res = supervised("--", "sh", "-c", "echo out; kill -SEGV $$")
+    assert res.rc == -signal.SIGSEGV and res.out == "out\n", res.describe()
+    assert "crashed" not in res.err, res.describe()
+
+
 def test_report_to_stderr_when_no_file(tmp_path):
-    res = supervised("--", "sh", "-c", "kill -ABRT $$")
+    res = supervised("--", "/usr/bin/python3", "-c", "import os; os.abort()")
     assert res.rc == -signal.SIGABRT, res.describe()
-    assert "crashed: SIGABRT (SI_USER" in res.err, res.describe()
+    assert "crashed: SIGABRT (SI_TKILL" in res.err, res.describe()
+    assert "in <module>" in res.err, res.describe()
 
 
 def test_handled_signal_is_not_a_crash():
