@@ -226,6 +226,21 @@ static int64_t elapsed_us(const struct timespec *a)
 	       (b.tv_nsec - a->tv_nsec) / 1000;
 }
 
+/* While held: unwind every Python thread from the registers its OS thread
+ * stopped with. */
+static void unwind_native(struct nativecap *nc, const struct stopset *s,
+			  const struct dump *d, const struct os_threads *ot)
+{
+	for (size_t i = 0; i < d->nthreads; i++) {
+		const struct thread_stack *t = &d->threads[i];
+		const struct os_thread *o = t->ns_tid >= 0 ?
+			by_ns_tid(ot, t->ns_tid) : NULL;
+
+		nativecap_unwind(nc, i, o ? o->tid : -1,
+				 o ? stopset_regs(s, o->tid) : NULL);
+	}
+}
+
 static void fill_python_info(struct live *lv, struct dump *d)
 {
 	d->pid = lv->pid;
@@ -237,6 +252,8 @@ int live_capture(struct live *lv, bool stop, const struct walk_opts *o,
 		 struct py_reader *r, struct dump *d, struct err *e)
 {
 	struct os_threads ot = { 0 };
+	struct nativecap nc = { 0 };
+	bool native = stop && lv->native != NATIVE_OFF;
 	struct stopset s;
 	struct timespec t0;
 	int rc;
@@ -245,6 +262,9 @@ int live_capture(struct live *lv, bool stop, const struct walk_opts *o,
 	fill_python_info(lv, d);
 	d->pause_us = -1;
 	rc = os_threads_read(lv->pid, &ot, e);
+	if (!rc && native)
+		rc = nativecap_open_live(&nc, lv->pid, lv->mem, &lv->maps,
+					 &lv->py, e);
 	if (rc)
 		goto out;
 	if (stop) {
@@ -258,6 +278,8 @@ int live_capture(struct live *lv, bool stop, const struct walk_opts *o,
 	rc = py_walk(r, o, d, e);
 	if (stop && !rc && lv->py.layout.tstate_native_thread_id == OFF_NONE)
 		tids_from_fs_base(&s, d, &ot);
+	if (native && !rc)
+		unwind_native(&nc, &s, d, &ot);
 	for (size_t i = 0; stop && i < ot.n; i++)
 		ot.v[i].in_syscall = stopset_in_syscall(&s, ot.v[i].tid);
 	if (stop) {
@@ -269,7 +291,11 @@ int live_capture(struct live *lv, bool stop, const struct walk_opts *o,
 	if (rc && process_gone(lv->pid))
 		rc = exited(lv->pid, " during the dump", e);
 	apply_os_facts(d, &ot);
+	if (native && !rc)
+		nativecap_finish(&nc, d, lv->native);
 out:
+	if (native)
+		nativecap_close(&nc);
 	free(ot.v);
 	return rc;
 }
