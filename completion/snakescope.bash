@@ -21,7 +21,7 @@ _snakescope()
 			;;
 		esac
 		if [[ $cur == -* ]]; then
-			COMPREPLY=($(compgen -W "--json --nonblocking --max-frames --locals --max-repr --max-items --verbose --core --executable --sysroot --help" -- "$cur"))
+			COMPREPLY=($(compgen -W "--json --nonblocking --max-frames --locals --max-repr --max-items --native --native-all --verbose --core --executable --sysroot --help" -- "$cur"))
 			return
 		fi
 		[[ $prev == --max-frames || $prev == --max-repr || $prev == --max-items ]] && return
