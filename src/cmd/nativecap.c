@@ -71,7 +71,7 @@ void nativecap_finish(struct nativecap *nc, struct dump *d,
 
 		if (st == &empty)
 			st->stop = xstrdup("the thread was not unwound");
-		native_symbolize(nc->n, st);
+		native_symbolize(nc->n, st, mode == NATIVE_ALL);
 		native_merge(&d->threads[i], st, mode == NATIVE_ALL);
 	}
 }

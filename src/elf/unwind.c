@@ -406,7 +406,7 @@ static bool is_eval_loop(const char *sym, int major)
 	       !strncmp(sym, "_TAIL_CALL_", 11);
 }
 
-static void symbolize_one(struct native *n, struct frame *f)
+static void symbolize_one(struct native *n, struct frame *f, bool interp_lines)
 {
 	uint64_t at = f->address - (f->caller ? 1 : 0);
 	Dwfl_Module *mod = dwfl_addrmodule(n->dwfl, at);
@@ -433,6 +433,10 @@ static void symbolize_one(struct native *n, struct frame *f)
 		f->offset = off + (f->address - at);
 		f->eval_loop = f->interp && is_eval_loop(sym, n->src.py_major);
 	}
+	/* Line tables are the costly part (DWARF to load, often
+	 * compressed): skip them for frames that will not be shown. */
+	if (f->interp && !interp_lines)
+		return;
 	line = dwfl_module_getsrc(mod, at);
 	file = line ? dwfl_lineinfo(line, NULL, &lineno, NULL, NULL, NULL) :
 	       NULL;
@@ -442,10 +446,11 @@ static void symbolize_one(struct native *n, struct frame *f)
 	}
 }
 
-void native_symbolize(struct native *n, struct native_stack *st)
+void native_symbolize(struct native *n, struct native_stack *st,
+		      bool interp_lines)
 {
 	for (size_t i = 0; i < st->n; i++)
-		symbolize_one(n, &st->frames[i]);
+		symbolize_one(n, &st->frames[i], interp_lines);
 }
 
 void native_stack_release(struct native_stack *st)

@@ -77,10 +77,12 @@ void native_unwind(struct native *n, pid_t tid, const struct cpu_regs *regs,
 
 /* Name every frame of st: library, function + offset (from .symtab,
  * .dynsym, MiniDebugInfo or a separate debug file found by build-id,
- * return addresses looked up at pc - 1), file:line when DWARF is there;
- * mark the interpreter's frames and its eval loop.  Reads no target
- * memory. */
-void native_symbolize(struct native *n, struct native_stack *st);
+ * return addresses looked up at pc - 1), file:line when DWARF is there
+ * (for the interpreter's own frames only with interp_lines: they are
+ * hidden unless --native-all); mark the interpreter's frames and its eval
+ * loop.  Reads no target memory. */
+void native_symbolize(struct native *n, struct native_stack *st,
+		      bool interp_lines);
 
 void native_stack_release(struct native_stack *st);
 

@@ -376,4 +376,10 @@ def test_native_deleted_library(ntarget, workdirs, start, tmp_path):
             errors.append("%s: the deleted library is not named: %s" % (label, fmt(th["frames"])))
         if any(f.get("function") for f in ext):
             errors.append("%s: symbols for a file that is gone: %s" % (label, fmt(ext)))
+        # No CFI for it either: frame pointers (it is built with them)
+        # carry the unwinding on through the whole stack.
+        stops = [f for f in th["frames"] if f["kind"] == "unwind_stopped"]
+        if stops:
+            errors.append("%s: unwinding stopped (no frame pointer fallback?): %s"
+                          % (label, fmt(th["frames"])))
     assert not errors, "\n".join(errors)
