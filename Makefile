@@ -11,9 +11,9 @@ BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 VERSION  := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 
 CC       ?= cc
-PKGS     := libelf libprotobuf-c zlib libzstd liblz4 liblzma
+PKGS     := libelf libdw libprotobuf-c zlib libzstd liblz4 liblzma ncursesw
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lelf -lprotobuf-c -lz -lzstd -llz4 -llzma)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lelf -ldw -lprotobuf-c -lz -lzstd -llz4 -llzma -lncursesw -ltinfo)
 
 ifdef SAN
 BUILD    ?= build-san
@@ -66,7 +66,7 @@ install: all
 # clang into build-fuzz/; run it with
 #   build-fuzz/fuzz_core -max_total_time=60 tests/fuzz/corpus_core
 FUZZ_CC    ?= clang
-FUZZ_SRCS  := src/target/core.c src/target/corefiles.c src/target/mem_core.c \
+FUZZ_SRCS  := src/target/core.c src/target/corefiles.c src/target/mem_core.c src/target/regs.c \
               src/target/procfs.c src/elf/elffile.c src/elf/buildid.c \
               src/target/perm.c src/util/err.c src/util/xalloc.c
 FUZZ_FLAGS := -std=c11 -D_GNU_SOURCE -Isrc $(WARN) $(PKG_CFLAGS) -g -O1 \

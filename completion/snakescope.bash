@@ -3,7 +3,7 @@ _snakescope()
 {
 	local cur prev words cword
 	_init_completion || return
-	local commands="dump info maps pin record run"
+	local commands="dump info maps pin record run top"
 	if ((cword == 1)); then
 		COMPREPLY=($(compgen -W "$commands --help --version" -- "$cur"))
 		return
@@ -21,7 +21,7 @@ _snakescope()
 			;;
 		esac
 		if [[ $cur == -* ]]; then
-			COMPREPLY=($(compgen -W "--json --nonblocking --max-frames --locals --max-repr --max-items --verbose --core --executable --sysroot --help" -- "$cur"))
+			COMPREPLY=($(compgen -W "--json --nonblocking --max-frames --locals --max-repr --max-items --native --native-all --verbose --core --executable --sysroot --help" -- "$cur"))
 			return
 		fi
 		[[ $prev == --max-frames || $prev == --max-repr || $prev == --max-items ]] && return
@@ -103,6 +103,26 @@ _snakescope()
 		done
 		if [[ $cur == -* ]]; then
 			COMPREPLY=($(compgen -W "--rate --duration --output --format --idle --gil --threads --subprocesses --function --nonblocking --blocking --help --" -- "$cur"))
+			return
+		fi
+		;;
+	top)
+		case $prev in
+		-r | --rate | -b | --batch | -d | --interval | -w | --window | -n | --rows) return ;;
+		--sort)
+			COMPREPLY=($(compgen -W "own% total% own-time total-time" -- "$cur"))
+			return
+			;;
+		esac
+		local i
+		for ((i = 2; i < cword; i++)); do
+			if [[ ${words[i]} == -- ]]; then
+				_command_offset $((i + 1))
+				return
+			fi
+		done
+		if [[ $cur == -* ]]; then
+			COMPREPLY=($(compgen -W "--rate --idle --gil --subprocesses --batch --once --interval --window --lines --sort --rows --blocking --help --" -- "$cur"))
 			return
 		fi
 		;;

@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 
 need=()
 for pkg in build-essential pkg-config libelf-dev libprotobuf-c-dev zlib1g-dev \
-	libzstd-dev liblz4-dev liblzma-dev python3; do
+	libzstd-dev liblz4-dev liblzma-dev libncurses-dev python3; do
 	dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "ok installed" ||
 		need+=("$pkg")
 done

@@ -17,6 +17,8 @@ static const struct cmd commands[] = {
 	  cmd_pin_usage },
 	{ "record", cmd_record, "sample Python stacks into a profile (flame graph, ...)",
 	  cmd_record_usage },
+	{ "top", cmd_top, "a live table of where a process spends its time",
+	  cmd_top_usage },
 	{ "run", cmd_run, "run a command; report crashes with native and Python stacks",
 	  cmd_run_usage },
 };
@@ -36,7 +38,7 @@ static void usage(FILE *out)
 	fputs("\n'snakescope <command> --help' describes a command.\n"
 	      "exit status: 0 ok, 1 failure, 2 usage error, 3 permission "
 	      "denied,\n4 findings (maps: an object rewritten or corrupted); record -- CMD\n"
-	      "and run -- CMD exit with the status of CMD\n",
+	      "top -- CMD and run -- CMD exit with the status of CMD\n",
 	      out);
 }
 

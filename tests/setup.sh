@@ -26,10 +26,10 @@ VERBOSE=${SNAKESCOPE_SETUP_VERBOSE:-0}
 RECIPE=1
 
 HOST_PKGS=(build-essential pkg-config libelf-dev libdw-dev libcmocka-dev
-	python3-pytest python3-pytest-xdist debootstrap python3.11-dbg python3.11-dev gdb
+	python3-pytest python3-pytest-xdist debootstrap python3.11-dev python3.11-dbg gdb
 	util-linux clang libzstd-dev liblz4-dev liblzma-dev zstd lz4 xz-utils
 	libprotobuf-c-dev protobuf-c-compiler zlib1g-dev
-	golang-go chromium python3-jsonschema)
+	golang-go chromium python3-jsonschema libncurses-dev tmux)
 # record's speedscope output is checked against the schema speedscope
 # publishes in its npm package.
 SPEEDSCOPE_VERSION=1.25.0

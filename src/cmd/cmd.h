@@ -40,6 +40,8 @@ void cmd_maps_usage(FILE *out);
 void cmd_pin_usage(FILE *out);
 int cmd_record(int argc, char **argv, struct ctx *ctx);
 void cmd_record_usage(FILE *out);
+int cmd_top(int argc, char **argv, struct ctx *ctx);
+void cmd_top_usage(FILE *out);
 int cmd_run(int argc, char **argv, struct ctx *ctx);
 void cmd_run_usage(FILE *out);
 

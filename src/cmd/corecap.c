@@ -65,21 +65,29 @@ static int missing_file(struct corecap *cc, struct err *e)
 	return 0;
 }
 
-int corecap_open(struct corecap *cc, const struct core_opts *o,
-		 struct err *e)
+void corecap_files(struct corecap *cc, struct py_files *files)
 {
-	const struct py_files files = {
+	*files = (struct py_files){
 		.ctx = cc,
 		.exe = core_exe,
 		.view = core_view,
 		.open = core_open_file,
 		.comm = core_comm,
 	};
+}
+
+int corecap_open(struct corecap *cc, const struct core_opts *o,
+		 struct err *e)
+{
+	struct py_files files;
 	int fd, rc;
 
 	memset(cc, 0, sizeof(*cc));
+	corecap_files(cc, &files);
 	cc->core.fd = -1;
 	snprintf(cc->display, sizeof(cc->display), "%s", o->path);
+	cc->sysroot = o->sysroot;
+	cc->native = o->native;
 	fd = decompress_open(o->path, e);
 	if (fd < 0)
 		return fd;
@@ -137,6 +145,27 @@ static void match_threads(const struct core *c, struct dump *d)
 	}
 }
 
+static void merge_native(struct corecap *cc, struct dump *d)
+{
+	struct nativecap nc;
+	struct py_files files;
+	struct err ignored = { 0 };
+
+	corecap_files(cc, &files);
+	if (nativecap_open_core(&nc, cc->core.pid, cc->mem, &cc->core.files,
+				&files, cc->sysroot, &cc->py, &ignored))
+		return;
+	for (size_t i = 0; i < d->nthreads; i++) {
+		const struct core_thread *ct = by_tid(&cc->core,
+						      d->threads[i].tid);
+
+		nativecap_unwind(&nc, i, ct ? ct->tid : -1,
+				 ct ? &ct->regs : NULL);
+	}
+	nativecap_finish(&nc, d, cc->native);
+	nativecap_close(&nc);
+}
+
 int corecap_capture(struct corecap *cc, const struct walk_opts *o,
 		    struct py_reader *r, struct dump *d, struct err *e)
 {
@@ -156,5 +185,7 @@ int corecap_capture(struct corecap *cc, const struct walk_opts *o,
 	if (rc)
 		return err_prefix(e, "core '%s'", cc->display);
 	match_threads(c, d);
+	if (cc->native != NATIVE_OFF)
+		merge_native(cc, d);
 	return 0;
 }

@@ -47,6 +47,7 @@ struct dump_opts {
 	int nonblocking;
 	int verbose;
 	int locals;
+	enum native_mode native;
 	unsigned max_repr;
 	unsigned max_items;
 	struct walk_opts walk;
@@ -74,6 +75,14 @@ void cmd_dump_usage(FILE *out)
 	      "                        head and tail around ... (default 80)\n"
 	      "      --max-items N     show at most N elements of a container,\n"
 	      "                        then ... (default 10)\n"
+	      "      --native          also show C frames (library!symbol+0xoff,\n"
+	      "                        file:line with debug info) interleaved\n"
+	      "                        with the Python frames; the interpreter's\n"
+	      "                        eval loop is replaced by the Python\n"
+	      "                        frames it runs and its other C frames\n"
+	      "                        are hidden\n"
+	      "      --native-all      --native, keeping the interpreter's own\n"
+	      "                        C frames\n"
 	      "  -v, --verbose         also report how long the process was stopped\n"
 	      "  -c, --core CORE       read a core file (also .zst, .lz4, .xz)\n"
 	      "                        instead of a live process\n"
@@ -92,6 +101,8 @@ static int parse(int argc, char **argv, struct dump_opts *o, struct ctx *ctx)
 		{ "max-repr", required_argument, NULL, 'R' },
 		{ "max-items", required_argument, NULL, 'I' },
 		{ "verbose", no_argument, NULL, 'v' },
+		{ "native", no_argument, NULL, 'N' },
+		{ "native-all", no_argument, NULL, 'A' },
 		{ "core", required_argument, NULL, 'c' },
 		{ "executable", required_argument, NULL, 'E' },
 		{ "sysroot", required_argument, NULL, 'S' },
@@ -111,6 +122,13 @@ static int parse(int argc, char **argv, struct dump_opts *o, struct ctx *ctx)
 			break;
 		case 'v':
 			o->verbose = 1;
+			break;
+		case 'N':
+			if (o->native == NATIVE_OFF)
+				o->native = NATIVE_MERGED;
+			break;
+		case 'A':
+			o->native = NATIVE_ALL;
 			break;
 		case 'c':
 			o->core.path = optarg;
@@ -152,6 +170,11 @@ static int parse(int argc, char **argv, struct dump_opts *o, struct ctx *ctx)
 				       argv[optind - 1]);
 		}
 	}
+	o->core.native = o->native;
+	if (o->native != NATIVE_OFF && o->nonblocking)
+		return err_set(&ctx->err, SS_EUSAGE,
+			       "dump: --native needs the threads stopped to "
+			       "read their registers (drop --nonblocking)");
 	if (o->core.path && optind != argc)
 		return err_set(&ctx->err, SS_EUSAGE,
 			       "dump: a PID or --core CORE, not both");
@@ -221,6 +244,7 @@ int cmd_dump(int argc, char **argv, struct ctx *ctx)
 	rc = live_open(&lv, o.pid, &ctx->err);
 	if (rc)
 		return rc;
+	lv.native = o.native;
 	py_reader_init(&r, &lv.py);
 	py_objects_init(&objs, &r, o.max_repr, o.max_items);
 	if (o.locals) {

@@ -226,6 +226,21 @@ static int64_t elapsed_us(const struct timespec *a)
 	       (b.tv_nsec - a->tv_nsec) / 1000;
 }
 
+/* While held: unwind every Python thread from the registers its OS thread
+ * stopped with. */
+static void unwind_native(struct nativecap *nc, const struct stopset *s,
+			  const struct dump *d, const struct os_threads *ot)
+{
+	for (size_t i = 0; i < d->nthreads; i++) {
+		const struct thread_stack *t = &d->threads[i];
+		const struct os_thread *o = t->ns_tid >= 0 ?
+			by_ns_tid(ot, t->ns_tid) : NULL;
+
+		nativecap_unwind(nc, i, o ? o->tid : -1,
+				 o ? stopset_regs(s, o->tid) : NULL);
+	}
+}
+
 static void fill_python_info(struct live *lv, struct dump *d)
 {
 	d->pid = lv->pid;
@@ -233,10 +248,12 @@ static void fill_python_info(struct live *lv, struct dump *d)
 	py_proc_describe(&lv->py, &d->python);
 }
 
-/* Read the stacks while the threads in s are held (s NULL: not held). */
+/* Read the stacks while the threads in s are held (s NULL: not held),
+ * and unwind their native stacks with nc (NULL: none). */
 static int walk_held(struct live *lv, const struct stopset *s,
-		     struct os_threads *ot, const struct walk_opts *o,
-		     struct py_reader *r, struct dump *d, struct err *e)
+		     struct nativecap *nc, struct os_threads *ot,
+		     const struct walk_opts *o, struct py_reader *r,
+		     struct dump *d, struct err *e)
 {
 	int rc;
 
@@ -245,19 +262,24 @@ static int walk_held(struct live *lv, const struct stopset *s,
 	rc = py_walk(r, o, d, e);
 	if (s && !rc && lv->py.layout.tstate_native_thread_id == OFF_NONE)
 		tids_from_fs_base(s, d, ot);
+	if (s && nc && !rc)
+		unwind_native(nc, s, d, ot);
 	for (size_t i = 0; s && i < ot->n; i++)
 		ot->v[i].in_syscall = stopset_in_syscall(s, ot->v[i].tid);
 	return rc;
 }
 
 static int capture_done(struct live *lv, bool held, int rc,
-			struct os_threads *ot, struct dump *d, struct err *e)
+			struct os_threads *ot, struct nativecap *nc,
+			struct dump *d, struct err *e)
 {
 	if (!rc && !held && lv->py.layout.tstate_native_thread_id == OFF_NONE)
 		tids_from_pthread_scan(lv, d, ot);
 	if (rc && process_gone(lv->pid))
 		rc = exited(lv->pid, " during the dump", e);
 	apply_os_facts(d, ot);
+	if (nc && !rc)
+		nativecap_finish(nc, d, lv->native);
 	return rc;
 }
 
@@ -265,6 +287,8 @@ int live_capture(struct live *lv, bool stop, const struct walk_opts *o,
 		 struct py_reader *r, struct dump *d, struct err *e)
 {
 	struct os_threads ot = { 0 };
+	struct nativecap nc = { 0 };
+	bool native = stop && lv->native != NATIVE_OFF;
 	struct stopset s;
 	struct timespec t0;
 	int rc;
@@ -273,6 +297,9 @@ int live_capture(struct live *lv, bool stop, const struct walk_opts *o,
 	fill_python_info(lv, d);
 	d->pause_us = -1;
 	rc = os_threads_read(lv->pid, &ot, e);
+	if (!rc && native)
+		rc = nativecap_open_live(&nc, lv->pid, lv->mem, &lv->maps,
+					 &lv->py, e);
 	if (rc)
 		goto out;
 	if (stop) {
@@ -281,13 +308,16 @@ int live_capture(struct live *lv, bool stop, const struct walk_opts *o,
 			goto out;
 		clock_gettime(CLOCK_MONOTONIC, &t0);
 	}
-	rc = walk_held(lv, stop ? &s : NULL, &ot, o, r, d, e);
+	rc = walk_held(lv, stop ? &s : NULL, native ? &nc : NULL, &ot, o, r,
+		       d, e);
 	if (stop) {
 		stopset_release(&s);
 		d->pause_us = elapsed_us(&t0);
 	}
-	rc = capture_done(lv, stop, rc, &ot, d, e);
+	rc = capture_done(lv, stop, rc, &ot, native ? &nc : NULL, d, e);
 out:
+	if (native)
+		nativecap_close(&nc);
 	free(ot.v);
 	return rc;
 }
@@ -304,8 +334,8 @@ int live_capture_held(struct live *lv, const struct stopset *held,
 	rc = os_threads_read(lv->pid, &ot, e);
 	if (rc)
 		return rc;
-	rc = walk_held(lv, held, &ot, o, r, d, e);
-	rc = capture_done(lv, true, rc, &ot, d, e);
+	rc = walk_held(lv, held, NULL, &ot, o, r, d, e);
+	rc = capture_done(lv, true, rc, &ot, NULL, d, e);
 	free(ot.v);
 	return rc;
 }

@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
+#include "cmd/nativecap.h"
 #include "py/proc.h"
 #include "py/reader.h"
 #include "py/walk.h"
@@ -21,6 +22,9 @@ struct live {
 	struct memsrc *raw;       /* the process itself */
 	struct memsrc *mem;       /* page cache over raw: what readers use */
 	struct py_proc py;
+	/* dump --native: unwind and merge C frames while stopped (set
+	 * before live_capture(); needs stop). */
+	enum native_mode native;
 };
 
 /* No such process -> SS_EGONE "no process with pid N"; not Python ->
@@ -30,7 +34,9 @@ void live_close(struct live *lv);
 
 /* Read every thread's stack into d.  With stop, every thread is held
  * stopped (PTRACE_SEIZE + PTRACE_INTERRUPT) only while memory is read, and
- * released before this returns, on every path. */
+ * released before this returns, on every path.  With lv->native set (and
+ * stop), each thread's native stack is unwound in the same stop and
+ * merged into its frames (nativecap.h). */
 int live_capture(struct live *lv, bool stop, const struct walk_opts *o,
 		 struct py_reader *r, struct dump *d, struct err *e);
 

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "cmd/cmd.h"
+#include "cmd/record.h"
 #include "cmd/sampler.h"
 #include "out/profile_out.h"
 #include "py/locals.h"
@@ -52,14 +53,10 @@ static const struct {
 	[FMT_PPROF] = { "pprof", "pb.gz", out_pprof },
 };
 
-struct record_opts {
-	int pid;
-	char **argv;              /* spawn mode: the command, else NULL */
-	unsigned rate;
-	double duration;          /* seconds, 0: until exit or Ctrl-C */
-	bool idle, gil, threads, subprocesses, blocking, function;
-	enum fmt format;
-	const char *output;
+/* Set by the signal handlers, read by the loop (sig_atomic_t only). */
+struct stop_flags {
+	volatile sig_atomic_t interrupted;
+	volatile sig_atomic_t from_process; /* sent by kill(), not the tty */
 };
 
 /* One sampled process. */
@@ -75,6 +72,8 @@ struct rproc {
 
 struct recorder {
 	const struct record_opts *o;
+	const struct record_hooks *h;
+	const struct stop_flags *flags;
 	struct profile prof;
 	struct rproc **procs;
 	size_t nprocs, cap;
@@ -82,14 +81,9 @@ struct recorder {
 	uint32_t *path;
 	/* Counters. */
 	uint64_t ticks, stacks, errors, late, failed_walks;
+	bool stopped_by_hook;     /* wait() ended sampling */
 	int64_t t0, now, flushed_at;
 	char first_error[1100];
-};
-
-/* Set by the signal handlers, read by the loop (sig_atomic_t only). */
-struct stop_flags {
-	volatile sig_atomic_t interrupted;
-	volatile sig_atomic_t from_process; /* sent by kill(), not the tty */
 };
 
 /* The handlers can only reach a flag through a static pointer; it is set
@@ -222,7 +216,7 @@ static int parse_opts(int argc, char **argv, struct record_opts *o,
 				return err_set(&ctx->err, SS_EUSAGE,
 					       "record: unknown format '%s' (flamegraph, "
 					       "speedscope, collapsed or pprof)", optarg);
-			o->format = (enum fmt)i;
+			o->format = (unsigned)i;
 			break;
 		case 'i':
 			o->idle = true;
@@ -295,31 +289,6 @@ static int64_t mono_ns(void)
 	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
-static void cmdline_of(pid_t pid, char *buf, size_t size)
-{
-	char path[64];
-	ssize_t n;
-	int fd;
-
-	snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
-	buf[0] = '\0';
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return;
-	n = read(fd, buf, size - 1);
-	close(fd);
-	if (n <= 0) {
-		buf[0] = '\0';
-		return;
-	}
-	buf[n] = '\0';
-	for (ssize_t i = 0; i < n; i++)
-		if (buf[i] == '\0')
-			buf[i] = ' ';
-	while (n > 0 && buf[n - 1] == ' ')
-		buf[--n] = '\0';
-}
-
 static struct rproc *rproc_add(struct recorder *rec, pid_t pid)
 {
 	struct rproc *p = xcalloc(1, sizeof(*p));
@@ -350,7 +319,7 @@ static int rproc_open(struct recorder *rec, struct rproc *p, struct err *e)
 	p->names_at = 0;
 	if (!rec->o->subprocesses)
 		return 0;
-	cmdline_of(p->pid, cmd, sizeof(cmd));
+	procfs_cmdline(p->pid, cmd, sizeof(cmd));
 	snprintf(label, sizeof(label), "process %d (%s)", (int)p->pid,
 		 cmd[0] ? cmd : "?");
 	p->root = profile_frame_text(&rec->prof, label, NULL, -1);
@@ -398,7 +367,7 @@ static void add_thread(struct recorder *rec, struct rproc *p,
 		       const struct thread_stack *t)
 {
 	const struct record_opts *o = rec->o;
-	size_t n = 0;
+	size_t n = 0, roots;
 
 	if (!o->idle && t->status == THREAD_IDLE)
 		return;
@@ -418,6 +387,7 @@ static void add_thread(struct recorder *rec, struct rproc *p,
 		rec->path[n++] = p->root;
 	if (o->threads)
 		rec->path[n++] = thread_root(rec, p, t);
+	roots = n;
 	for (size_t i = t->nframes; i-- > 0 && n < MAX_DEPTH;) {
 		const struct frame *f = &t->frames[i];
 
@@ -426,6 +396,9 @@ static void add_thread(struct recorder *rec, struct rproc *p,
 	}
 	profile_add(&rec->prof, rec->path, n, 1);
 	rec->stacks++;
+	if (rec->h && rec->h->stack)
+		rec->h->stack(rec->h->arg, p->pid, t, rec->path + roots,
+			      n - roots);
 }
 
 /* One sample of one process.  Returns SS_EGONE when it has exited. */
@@ -455,6 +428,8 @@ static int sample_proc(struct recorder *rec, struct rproc *p)
 				 "%s", e.msg);
 		rc = 0;
 	} else {
+		if (rec->h && rec->h->sample)
+			rec->h->sample(rec->h->arg, p->pid, &d);
 		for (size_t i = 0; i < d.nthreads; i++)
 			add_thread(rec, p, &d.threads[i]);
 	}
@@ -552,6 +527,33 @@ static void show_status(const struct recorder *rec, bool final)
 		final ? "\n" : "");
 }
 
+/* What hooks see of the session now. */
+static struct record_view view_of(const struct recorder *rec)
+{
+	const struct rproc *root = rec->nprocs ? rec->procs[0] : NULL;
+
+	return (struct record_view){
+		.prof = &rec->prof, .t0 = rec->t0, .now = rec->now,
+		.ticks = rec->ticks, .stacks = rec->stacks,
+		.errors = rec->errors, .late = rec->late,
+		.pid = root ? root->pid : 0,
+		.py = root && root->open ? &root->s.lv.py : NULL,
+		.gone = !root || root->gone,
+		.interrupted = &rec->flags->interrupted,
+	};
+}
+
+/* The hooks' wait(): nonzero when it ends sampling. */
+static int hook_wait(const struct recorder *rec, int64_t until)
+{
+	struct record_view v;
+
+	if (!rec->h || !rec->h->wait)
+		return 0;
+	v = view_of(rec);
+	return rec->h->wait(rec->h->arg, &v, until);
+}
+
 /* The sampling loop: ticks at absolute times start + k * period. */
 static void sample_loop(struct recorder *rec, struct stop_flags *flags,
 			pid_t child)
@@ -560,7 +562,7 @@ static void sample_loop(struct recorder *rec, struct stop_flags *flags,
 	int64_t period = 1000000000LL / o->rate, next, scan_at, status_at;
 	int64_t end = o->duration > 0 ?
 		(int64_t)(o->duration * 1e9) : INT64_MAX;
-	bool tty = isatty(STDERR_FILENO);
+	bool tty = isatty(STDERR_FILENO) && !rec->h; /* hooks show their own */
 
 	rec->t0 = rec->now = rec->flushed_at = mono_ns();
 	next = rec->t0;
@@ -601,6 +603,10 @@ static void sample_loop(struct recorder *rec, struct stop_flags *flags,
 			status_at = rec->now + STATUS_NS;
 		}
 		next += period;
+		if (hook_wait(rec, next)) {
+			rec->stopped_by_hook = true;
+			break;
+		}
 		if (rec->now >= next) {
 			/* The next tick is already due: it is late, and any
 			 * tick wholly missed is skipped and counted late. */
@@ -773,6 +779,39 @@ static void report(const struct recorder *rec, const char *path, int rate)
 int cmd_record(int argc, char **argv, struct ctx *ctx)
 {
 	struct record_opts o = { .rate = 100 };
+	int rc = parse(argc, argv, &o, ctx);
+
+	if (rc)
+		return rc > 0 ? 0 : rc;
+	return record_run(&o, NULL, ctx);
+}
+
+/* Tell the hooks sampling begins (0: go on) or has ended. */
+static int hook_begin(struct recorder *rec)
+{
+	struct record_view v;
+
+	if (!rec->h || !rec->h->begin)
+		return 0;
+	rec->t0 = rec->now = mono_ns();
+	v = view_of(rec);
+	return rec->h->begin(rec->h->arg, &v);
+}
+
+static void hook_end(const struct recorder *rec)
+{
+	struct record_view v;
+
+	if (!rec->h || !rec->h->end)
+		return;
+	v = view_of(rec);
+	rec->h->end(rec->h->arg, &v);
+}
+
+int record_run(const struct record_opts *opts, const struct record_hooks *h,
+	       struct ctx *ctx)
+{
+	struct record_opts o = *opts;
 	struct recorder rec;
 	struct stop_flags flags = { 0 };
 	struct sigaction old_int, old_term;
@@ -785,11 +824,10 @@ int cmd_record(int argc, char **argv, struct ctx *ctx)
 	int go_fd = -1, rc, status = 0, reaped = -1;
 	struct timespec wall;
 
-	rc = parse(argc, argv, &o, ctx);
-	if (rc)
-		return rc > 0 ? 0 : rc;
 	memset(&rec, 0, sizeof(rec));
 	rec.o = &o;
+	rec.h = h;
+	rec.flags = &flags;
 	rec.walk = (struct walk_opts){ WALK_DEFAULT_MAX_FRAMES,
 				       WALK_DEFAULT_MAX_THREADS,
 				       WALK_DEFAULT_MAX_INTERPS };
@@ -814,7 +852,7 @@ int cmd_record(int argc, char **argv, struct ctx *ctx)
 		default_output(&o, root->pid, path_buf, sizeof(path_buf));
 		path = path_buf;
 	}
-	rc = open_output(path, &out, &ctx->err);
+	rc = h ? 0 : open_output(path, &out, &ctx->err);
 	install_handlers(&flags, &old_int, &old_term);
 	if (child > 0) {
 		if (rc) {
@@ -843,15 +881,20 @@ int cmd_record(int argc, char **argv, struct ctx *ctx)
 	}
 
 	clock_gettime(CLOCK_REALTIME, &wall);
-	cmdline_of(root->pid, cmd, sizeof(cmd));
-	if (!root->gone)
+	procfs_cmdline(root->pid, cmd, sizeof(cmd));
+	if (!root->gone) {
+		rc = hook_begin(&rec);
+		if (rc)
+			goto out_handlers;
 		sample_loop(&rec, &flags, child);
-	else
+		hook_end(&rec);
+	} else {
 		rec.t0 = rec.now = mono_ns();
+	}
 	/* Ctrl-C at a terminal reaches the command too; a signal sent to
 	 * snakescope alone is passed on. */
-	if (flags.interrupted && flags.from_process && child > 0 &&
-	    reaped == -1) {
+	if (((flags.interrupted && flags.from_process) || rec.stopped_by_hook) &&
+	    child > 0 && reaped == -1) {
 		pid_t w = waitpid(child, &status, WNOHANG);
 
 		if (w == child)
@@ -859,6 +902,8 @@ int cmd_record(int argc, char **argv, struct ctx *ctx)
 		else if (w == 0)
 			kill(child, SIGINT);
 	}
+	if (h)
+		goto out_child;
 
 	if (o.argv && !cmd[0])
 		snprintf(cmd, sizeof(cmd), "%s", o.argv[0]);
@@ -876,6 +921,7 @@ int cmd_record(int argc, char **argv, struct ctx *ctx)
 	out = NULL;
 	if (!rc)
 		report(&rec, path, (int)o.rate);
+out_child:
 	if (child > 0) {
 		/* Its output and exit status pass through. */
 		if (reaped != -1)

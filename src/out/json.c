@@ -26,8 +26,39 @@ static void add_python(struct strbuf *sb, const struct python_info *p)
 		    p->free_threaded ? "true" : "false");
 }
 
+static void add_native_frame(struct strbuf *sb, const struct frame *f)
+{
+	strbuf_addstr(sb, "{\"kind\": \"native\", \"function\": ");
+	add_str_or_null(sb, f->function);
+	strbuf_addstr(sb, ", \"library\": ");
+	add_str_or_null(sb, f->library);
+	strbuf_addf(sb, ", \"address\": %" PRIu64 ", \"offset\": ",
+		    f->address);
+	if (f->function)
+		strbuf_addf(sb, "%" PRIu64, f->offset);
+	else
+		strbuf_addstr(sb, "null");
+	strbuf_addstr(sb, ", \"file\": ");
+	add_str_or_null(sb, f->file);
+	if (f->line > 0)
+		strbuf_addf(sb, ", \"line\": %d}", f->line);
+	else
+		strbuf_addstr(sb, ", \"line\": null}");
+}
+
 static void add_frame(struct strbuf *sb, const struct frame *f)
 {
+	if (f->kind == FRAME_NATIVE) {
+		add_native_frame(sb, f);
+		return;
+	}
+	if (f->kind == FRAME_UNWIND_STOP) {
+		strbuf_addstr(sb, "{\"kind\": \"unwind_stopped\", "
+			      "\"reason\": ");
+		add_str_or_null(sb, f->function);
+		strbuf_addch(sb, '}');
+		return;
+	}
 	strbuf_addstr(sb, "{\"kind\": \"python\", \"function\": ");
 	add_str_or_null(sb, f->function);
 	strbuf_addstr(sb, ", \"qualname\": ");

@@ -70,6 +70,13 @@ static void add_entry(struct strbuf *sb, const struct so_report *r,
 	} else {
 		strbuf_addstr(sb, "null");
 	}
+	strbuf_addstr(sb, ", \"created\": ");
+	if (en->have_btime) {
+		maps_format_time(&en->btime, true, when, sizeof(when));
+		strbuf_add_json_str(sb, when);
+	} else {
+		strbuf_addstr(sb, "null");
+	}
 	strbuf_addf(sb, ", \"modified_after_start\": %s, \"layout_mismatch\": "
 		    "%s, \"short_file\": %s, \"corrupted\": %s, "
 		    "\"relocations\": ", tf(ev->modified_after_start),

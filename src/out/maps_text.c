@@ -39,10 +39,15 @@ static void details(FILE *out, const struct so_report *r,
 			"will crash the process\n", en->reloc.first_bad_value);
 	}
 	if (ev->modified_after_start && en->have_mtime) {
+		bool born_late = en->have_btime &&
+				 so_born_after(&en->btime, &r->started);
+
 		maps_format_time(&en->mtime, false, when, sizeof(when));
-		maps_format_time(&r->started, false, start, sizeof(start));
-		fprintf(out, "    rewritten in place: modified %s, after the "
-			"process started (%s)", when, start);
+		maps_format_time(born_late ? &en->btime : &r->started, false,
+				 start, sizeof(start));
+		fprintf(out, "    rewritten in place: modified %s, %s (%s)",
+			when, born_late ? "well after it was created" :
+			"after the process started", start);
 		if (!ev->bad_slots && en->relocs_checked &&
 		    !ev->layout_mismatch)
 			fputs("; relocations intact (harmless only if it "

@@ -48,6 +48,32 @@ static void frame_lines(FILE *out, const struct frame *f,
 			f->locals_error);
 }
 
+/* "library!symbol+0xoff (file:line)", as much of it as is known. */
+static void native_line(FILE *out, const struct frame *f)
+{
+	fprintf(out, "  %s!", f->library ? f->library : "??");
+	if (f->function)
+		fprintf(out, "%s+0x%" PRIx64, f->function, f->offset);
+	else
+		fprintf(out, "0x%" PRIx64, f->address);
+	if (f->file && f->line > 0)
+		fprintf(out, " (%s:%d)", f->file, f->line);
+	else if (f->file)
+		fprintf(out, " (%s)", f->file);
+	fputc('\n', out);
+}
+
+static void any_frame(FILE *out, const struct frame *f,
+		      struct source_cache *src)
+{
+	if (f->kind == FRAME_NATIVE)
+		native_line(out, f);
+	else if (f->kind == FRAME_UNWIND_STOP)
+		fprintf(out, "  [%s]\n", f->function ? f->function : "");
+	else
+		frame_lines(out, f, src);
+}
+
 /* A core's first line: what killed the process, when the core says. */
 static void signal_line(FILE *out, const struct dump *d)
 {
@@ -95,7 +121,7 @@ void out_text_frames(FILE *out, const struct thread_stack *t,
 	} else {
 		fputs("Traceback (most recent call last):\n", out);
 		for (size_t k = t->nframes; k-- > 0;)
-			frame_lines(out, &t->frames[k], src);
+			any_frame(out, &t->frames[k], src);
 	}
 	if (t->error)
 		fprintf(out, "  [partial stack: %s]\n", t->error);

@@ -502,18 +502,24 @@ int py_proc_detect_with(struct py_proc *p, pid_t pid, struct memsrc *mem,
 		       "executable)", (int)pid, comm);
 }
 
-int py_proc_detect(struct py_proc *p, pid_t pid, struct memsrc *mem,
-		   const struct maps *maps, struct err *e)
+void py_files_live(struct py_files *files, pid_t *pid)
 {
-	pid_t ctx = pid;
-	const struct py_files files = {
-		.ctx = &ctx,
+	*files = (struct py_files){
+		.ctx = pid,
 		.exe = live_exe,
 		.view = live_view,
 		.open = live_open,
 		.comm = live_comm,
 	};
+}
 
+int py_proc_detect(struct py_proc *p, pid_t pid, struct memsrc *mem,
+		   const struct maps *maps, struct err *e)
+{
+	pid_t ctx = pid;
+	struct py_files files;
+
+	py_files_live(&files, &ctx);
 	return py_proc_detect_with(p, pid, mem, maps, &files, e);
 }
 

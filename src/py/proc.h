@@ -57,6 +57,10 @@ struct py_files {
 /* Find the interpreter in process pid.  maps are the target's mappings.
  * SS_ENOTPY when there is none, SS_EVERSION for an unsupported version,
  * SS_ENOTREADY when it is not initialised or is finalising. */
+/* The files of live process *pid, opened through /proc/PID/root (or its
+ * map_files when deleted); *pid must outlive files. */
+void py_files_live(struct py_files *files, pid_t *pid);
+
 int py_proc_detect(struct py_proc *p, pid_t pid, struct memsrc *mem,
 		   const struct maps *maps, struct err *e);
 

@@ -13,6 +13,10 @@
  * FRAME_OWNED_BY_CSTACK (3) and, from 3.14, FRAME_OWNED_BY_INTERPRETER (4). */
 #define FRAME_OWNER_FIRST_NON_PYTHON 3
 #define FRAME_OWNED_BY_GENERATOR 1
+/* The C-stack frame each _PyEval_EvalFrameDefault call links in below the
+ * frames it runs: FRAME_OWNED_BY_CSTACK in 3.12-3.13, renamed
+ * FRAME_OWNED_BY_INTERPRETER (still 3) from 3.14. */
+#define FRAME_OWNED_BY_EVAL_ENTRY 3
 
 /* The largest struct prefix read in one go. */
 #define STRUCT_BUF 4096
@@ -22,6 +26,7 @@ struct walk {
 	const struct py_layout *l;
 	const struct walk_opts *o;
 	struct addrmap seen;      /* frame addresses of the current thread */
+	unsigned eval_seq;        /* eval-loop calls entered so far, inward */
 };
 
 static uint64_t get_ptr(const uint8_t *buf, int32_t off)
@@ -73,6 +78,7 @@ static int add_frame(struct walk *w, struct thread_stack *t, uint64_t frame,
 		return rc;
 	f = thread_add_frame(t);
 	f->kind = FRAME_PYTHON;
+	f->eval_seq = w->eval_seq;
 	f->function = ci->name;
 	f->qualname = ci->qualname;
 	f->file = ci->filename;
@@ -135,6 +141,7 @@ static void walk_frame_objects(struct walk *w, struct thread_stack *t,
 			thread_set_error(t, "stack truncated: %s", e.msg);
 			return;
 		}
+		w->eval_seq++;            /* one eval-loop call per frame */
 		frame = get_ptr(buf, l->frame_f_back);
 	}
 }
@@ -159,8 +166,10 @@ static void walk_interp_frames(struct walk *w, struct thread_stack *t,
 {
 	const struct py_layout *l = w->l;
 	const int32_t offs[] = { l->iframe_previous, l->iframe_code,
-				 l->iframe_instr, l->iframe_owner };
-	size_t size = span(offs, 4);
+				 l->iframe_instr, l->iframe_owner,
+				 l->iframe_is_entry };
+	size_t size = span(offs, 5);
+	bool after_entry = false;
 	bool tagged = PY_MINOR(l->version) >= 14;
 	bool has_cstack_owner = PY_MINOR(l->version) >= 12;
 	uint8_t buf[STRUCT_BUF];
@@ -178,6 +187,11 @@ static void walk_interp_frames(struct walk *w, struct thread_stack *t,
 					 "at 0x%llx", (unsigned long long)frame);
 			return;
 		}
+		/* 3.11: the frame an eval-loop call began with is the last
+		 * one that call runs. */
+		w->eval_seq += after_entry;
+		after_entry = l->iframe_is_entry != OFF_NONE &&
+			      buf[l->iframe_is_entry];
 		code = get_ptr(buf, l->iframe_code);
 		/* 3.14+ stores f_executable as a _PyStackRef whose low bits
 		 * are tags; objects are at least 8-byte aligned. */
@@ -186,8 +200,10 @@ static void walk_interp_frames(struct walk *w, struct thread_stack *t,
 		owner = buf[l->iframe_owner];
 		instr = get_ptr(buf, l->iframe_instr);
 		frame = get_ptr(buf, l->iframe_previous);
-		if (has_cstack_owner && owner >= FRAME_OWNER_FIRST_NON_PYTHON)
+		if (has_cstack_owner && owner >= FRAME_OWNER_FIRST_NON_PYTHON) {
+			w->eval_seq += owner == FRAME_OWNED_BY_EVAL_ENTRY;
 			continue;
+		}
 		if (!code || !is_code_object(w, code))
 			continue;
 		rc = py_reader_code(w->r, code, &ci, &e);
@@ -227,6 +243,7 @@ static void walk_thread_frames(struct walk *w, struct thread_stack *t,
 			       const uint8_t *tstate)
 {
 	addrmap_clear(&w->seen);
+	w->eval_seq = 0;
 	if (py_layout_frame_model(w->l) == PY_FRAMES_OBJECT)
 		walk_frame_objects(w, t, get_ptr(tstate, w->l->tstate_frame));
 	else

@@ -241,6 +241,21 @@ static int same_contents(int mapped, const char *host, const struct stat *pst,
 	return rc;
 }
 
+/* The birth time, where the file system keeps one (ext4, xfs, btrfs,
+ * tmpfs): it tells a module installed after the process started from one
+ * rewritten after it was loaded. */
+static void read_birth(int fd, struct so_entry *en)
+{
+	struct statx sx;
+
+	if (statx(fd, "", AT_EMPTY_PATH, STATX_BTIME, &sx) != 0 ||
+	    !(sx.stx_mask & STATX_BTIME))
+		return;
+	en->have_btime = true;
+	en->btime.tv_sec = sx.stx_btime.tv_sec;
+	en->btime.tv_nsec = sx.stx_btime.tv_nsec;
+}
+
 static int scan_object(struct scan *s, const struct so_object *o,
 		       struct so_entry *en)
 {
@@ -305,9 +320,12 @@ static int scan_object(struct scan *s, const struct so_object *o,
 		 * link, none of which touches the pages.  (A rewrite that
 		 * puts an old mtime back is caught only if it truncated,
 		 * by the relocation check.) */
+		read_birth(fd, en);
 		if (!o->deleted && fst.st_nlink > 0)
 			en->ev.modified_after_start =
-				so_changed_after(&fst.st_mtim, &r->started);
+				so_modified_after_mapping(&fst.st_mtim,
+					&r->started,
+					en->have_btime ? &en->btime : NULL);
 	}
 	if (en->ev.path_other) {
 		en->identical = same_contents(fd, host, &pst, mapped_size);

@@ -48,6 +48,8 @@ struct so_entry {
 	bool dev_known;
 	bool have_mtime;
 	struct timespec mtime;   /* of the mapped file */
+	bool have_btime;
+	struct timespec btime;   /* its birth (statx), when known */
 	struct so_evidence ev;
 	int identical;           /* replaced: 1 same contents, 0 not, -1 ? */
 	bool relocs_checked;

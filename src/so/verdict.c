@@ -4,6 +4,9 @@
  * from a coarse clock; a change this close to the start is taken to be
  * from before it. */
 #define SLACK_NS 20000000LL
+/* How long writing a freshly created file may take (an installer
+ * extracting a large wheel); writes within it belong to the creation. */
+#define CREATION_NS 2000000000LL
 
 bool so_evidence_rewritten(const struct so_evidence *ev)
 {
@@ -37,11 +40,30 @@ const char *so_verdict_name(enum so_verdict v)
 	return (unsigned)v < SO_NVERDICTS ? names[v] : "?";
 }
 
+static long long ns_of(const struct timespec *t)
+{
+	return (long long)t->tv_sec * 1000000000LL + t->tv_nsec;
+}
+
 bool so_changed_after(const struct timespec *t,
 		      const struct timespec *start)
 {
-	long long c = (long long)t->tv_sec * 1000000000LL + t->tv_nsec;
-	long long s = (long long)start->tv_sec * 1000000000LL + start->tv_nsec;
+	return ns_of(t) > ns_of(start) + SLACK_NS;
+}
 
-	return c > s + SLACK_NS;
+bool so_born_after(const struct timespec *birth,
+		   const struct timespec *start)
+{
+	return birth && so_changed_after(birth, start);
+}
+
+bool so_modified_after_mapping(const struct timespec *mtime,
+			       const struct timespec *start,
+			       const struct timespec *birth)
+{
+	/* A file created after the process started can only have been
+	 * mapped after it was created: its own writing is no rewrite. */
+	if (so_born_after(birth, start))
+		return ns_of(mtime) > ns_of(birth) + CREATION_NS;
+	return so_changed_after(mtime, start);
 }

@@ -18,7 +18,9 @@ struct so_evidence {
 	bool unlinked;        /* maps says " (deleted)" */
 	bool path_missing;    /* nothing at the path any more */
 	bool path_other;      /* the path names another file */
-	bool modified_after_start; /* mapped inode's mtime > process start */
+	/* the mapped inode's mtime is later than the process could have
+	 * mapped it (so_modified_after_mapping()) */
+	bool modified_after_start;
 	bool layout_mismatch; /* its segments no longer match the mappings */
 	bool short_file;      /* it ends before its mappings do */
 	unsigned long bad_slots; /* relocation slots holding file values */
@@ -42,5 +44,19 @@ const char *so_verdict_name(enum so_verdict v);
  * before. */
 bool so_changed_after(const struct timespec *t,
 		      const struct timespec *start);
+
+/* Whether a file born at birth (NULL when the file system does not say)
+ * was created after the process started. */
+bool so_born_after(const struct timespec *birth,
+		   const struct timespec *start);
+
+/* Whether a file modified at mtime was modified after the process mapped
+ * it.  Without a birth time: after the process started.  A file born after
+ * the start was mapped after its birth, so only a modification more than
+ * the creation window (2 s) after its birth counts: installing a module
+ * while the process runs and then importing it is not a rewrite. */
+bool so_modified_after_mapping(const struct timespec *mtime,
+			       const struct timespec *start,
+			       const struct timespec *birth);
 
 #endif

@@ -43,6 +43,16 @@ void thread_set_error(struct thread_stack *t, const char *fmt, ...)
 	t->error = xstrdup(buf);
 }
 
+void frame_release_native(struct frame *f)
+{
+	if (f->kind == FRAME_PYTHON)
+		return;
+	free((char *)f->function);
+	free((char *)f->library);
+	free((char *)f->file);
+	f->function = f->library = f->file = NULL;
+}
+
 void dump_release(struct dump *d)
 {
 	size_t i;
@@ -55,6 +65,7 @@ void dump_release(struct dump *d)
 				free(t->frames[k].locals[j].repr);
 			free(t->frames[k].locals);
 			free(t->frames[k].locals_error);
+			frame_release_native(&t->frames[k]);
 		}
 		free(t->frames);
 		free(t->error);

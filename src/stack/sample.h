@@ -10,7 +10,9 @@
 
 enum frame_kind {
 	FRAME_PYTHON,
-	FRAME_NATIVE,
+	FRAME_NATIVE,             /* a C frame (dump --native) */
+	FRAME_UNWIND_STOP,        /* native unwinding ended here; function
+	                           * says why, frames below are Python only */
 };
 
 /* One local variable of a frame (dump --locals): read while the target
@@ -21,12 +23,30 @@ struct local {
 	char *repr;               /* owned by the dump; NULL until formatted */
 };
 
+/* Strings of FRAME_NATIVE and FRAME_UNWIND_STOP frames are owned by the
+ * frame (freed by dump_release()); those of Python frames by the reader's
+ * caches. */
 struct frame {
 	enum frame_kind kind;
-	const char *function;     /* co_name */
+	const char *function;     /* co_name; native: symbol, NULL unknown */
 	const char *qualname;     /* co_qualname (3.11+), else NULL */
-	const char *file;         /* co_filename as the target sees it */
+	const char *file;         /* co_filename as the target sees it;
+	                           * native: source file, NULL unknown */
 	int line;                 /* -1 when unknown */
+	/* Python: which interpreter eval-loop call runs this frame, counted
+	 * from the thread's innermost one (0).  Up to 3.10 every frame has
+	 * its own; from 3.11 one call runs several frames, down to an
+	 * entry frame. */
+	unsigned eval_seq;
+	/* Native frames. */
+	const char *library;      /* file name of the ELF (no directory),
+	                           * NULL when the address is in none */
+	uint64_t address;         /* the pc; a return address for callers */
+	uint64_t offset;          /* from the symbol's start */
+	bool caller;              /* address is a return address (named
+	                           * by the call before it, address - 1) */
+	bool eval_loop;           /* the interpreter's eval loop */
+	bool interp;              /* in the python executable or libpython */
 	/* --locals: arguments, locals, cell and free variables with a value,
 	 * in definition order.  locals_read says they were asked for (there
 	 * may be none); locals_error why they could not be read. */
@@ -89,6 +109,8 @@ struct thread_stack *dump_add_thread(struct dump *d);
 struct frame *thread_add_frame(struct thread_stack *t);
 void thread_set_error(struct thread_stack *t, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+/* Free the strings a native or unwind-stop frame owns. */
+void frame_release_native(struct frame *f);
 void dump_release(struct dump *d);
 
 #endif

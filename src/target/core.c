@@ -216,6 +216,8 @@ static int parse_note(struct core *c, const GElf_Nhdr *nh, const char *name,
 		t->tid = st.pr_pid;
 		t->cursig = st.pr_cursig;
 		t->fs_base = st.pr_reg[FS_BASE];
+		regs_from_user(&t->regs, (const uint64_t *)st.pr_reg,
+			       sizeof(st.pr_reg) / sizeof(uint64_t));
 		break;
 	}
 	case NT_PRPSINFO: {

@@ -15,6 +15,7 @@
 #include <sys/types.h>
 
 #include "target/procfs.h"
+#include "target/regs.h"
 #include "util/err.h"
 
 /* One PT_LOAD segment: [vaddr, vaddr + memsz) of the process, of which
@@ -31,6 +32,7 @@ struct core_thread {
 	pid_t tid;
 	int cursig;          /* the signal being delivered, 0 when none */
 	uint64_t fs_base;    /* the thread pointer: pthread_t on glibc */
+	struct cpu_regs regs;
 };
 
 struct core {

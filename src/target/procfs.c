@@ -408,6 +408,32 @@ int procfs_comm(pid_t pid, char *buf, size_t len)
 	return 0;
 }
 
+void procfs_cmdline(pid_t pid, char *buf, size_t size)
+{
+	char path[64];
+	ssize_t n;
+	int fd;
+
+	if (!size)
+		return;
+	buf[0] = '\0';
+	snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	n = read(fd, buf, size - 1);
+	close(fd);
+	if (n <= 0)
+		n = 0;
+	buf[n] = '\0';
+	/* One line on a terminal: no NULs, newlines or tabs. */
+	for (ssize_t i = 0; i < n; i++)
+		if ((unsigned char)buf[i] < ' ')
+			buf[i] = ' ';
+	while (n > 0 && buf[n - 1] == ' ')
+		buf[--n] = '\0';
+}
+
 int procfs_exe(pid_t pid, char *buf, size_t len)
 {
 	char path[64];

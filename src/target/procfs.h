@@ -71,6 +71,10 @@ int procfs_tracer_pid(pid_t pid, pid_t tid, pid_t *tracer);
 /* /proc/PID/comm without the newline, truncated to fit len. */
 int procfs_comm(pid_t pid, char *buf, size_t len);
 
+/* /proc/PID/cmdline with its arguments joined by spaces (control
+ * characters too), cut to fit size; "" when it cannot be read. */
+void procfs_cmdline(pid_t pid, char *buf, size_t size);
+
 /* readlink /proc/PID/exe with " (deleted)" stripped.  A path that does not
  * fit len is SS_EIO; a process without one (kernel thread, zombie) is
  * SS_EGONE if it is gone and SS_EIO otherwise. */

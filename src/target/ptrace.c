@@ -59,6 +59,7 @@ struct th {
 	int sig; /* signal to hand back on detach, 0 if none */
 	uint64_t fs_base;
 	bool in_syscall;
+	struct cpu_regs regs;
 };
 
 enum phase {
@@ -280,19 +281,22 @@ static int wait_stops(struct stopset_tracer *t, long long deadline)
  * whether it was stopped inside a system call (orig_rax is -1 in user
  * space): a thread waiting in read/futex/select is idle even if the OS had
  * briefly made it runnable to restart that call. */
-static int read_regs(pid_t tid, uint64_t *fs_base, bool *in_syscall)
+static int read_regs(struct th *th)
 {
 #if defined(__x86_64__)
 	struct user_regs_struct regs;
 
-	if (ptrace(PTRACE_GETREGS, tid, NULL, &regs) < 0)
+	if (ptrace(PTRACE_GETREGS, th->tid, NULL, &regs) < 0)
 		return -errno;
-	*fs_base = regs.fs_base;
-	*in_syscall = (long long)regs.orig_rax >= 0;
+	th->fs_base = regs.fs_base;
+	th->in_syscall = (long long)regs.orig_rax >= 0;
+	/* Kept whole for native unwinding: only the tracer may ask. */
+	regs_from_user(&th->regs, (const uint64_t *)&regs,
+		       sizeof(regs) / sizeof(uint64_t));
 #else
-	(void)tid;
-	*fs_base = 0;
-	*in_syscall = false;
+	th->fs_base = 0;
+	th->in_syscall = false;
+	memset(&th->regs, 0, sizeof(th->regs));
 #endif
 	return 0;
 }
@@ -359,7 +363,7 @@ static int stop_threads(struct stopset_tracer *t)
 
 		if (th->state != TH_STOPPED)
 			continue;
-		rc = read_regs(th->tid, &th->fs_base, &th->in_syscall);
+		rc = read_regs(th);
 		if (rc == -ESRCH) /* SIGKILLed while held */
 			th->state = TH_GONE;
 		else if (rc)
@@ -462,7 +466,8 @@ static int publish(struct stopset *s, const struct stopset_tracer *t,
 	s->tids = malloc(cap * sizeof(*s->tids));
 	s->fs_base = malloc(cap * sizeof(*s->fs_base));
 	s->in_syscall = malloc(cap * sizeof(*s->in_syscall));
-	if (!s->tids || !s->fs_base || !s->in_syscall)
+	s->regs = malloc(cap * sizeof(*s->regs));
+	if (!s->tids || !s->fs_base || !s->in_syscall || !s->regs)
 		return err_set(e, SS_ENOMEM, "out of memory");
 	for (i = 0; i < t->n; i++) {
 		if (t->th[i].state != TH_STOPPED)
@@ -470,6 +475,7 @@ static int publish(struct stopset *s, const struct stopset_tracer *t,
 		s->tids[k] = t->th[i].tid;
 		s->fs_base[k] = t->th[i].fs_base;
 		s->in_syscall[k] = t->th[i].in_syscall;
+		s->regs[k] = t->th[i].regs;
 		k++;
 	}
 	s->n = k;
@@ -559,6 +565,13 @@ int stopset_in_syscall(const struct stopset *s, pid_t tid)
 	return i < 0 ? -1 : s->in_syscall[i];
 }
 
+const struct cpu_regs *stopset_regs(const struct stopset *s, pid_t tid)
+{
+	ssize_t i = index_of(s, tid);
+
+	return i < 0 || !s->regs[i].valid ? NULL : &s->regs[i];
+}
+
 void stopset_release(struct stopset *s)
 {
 	struct stopset_tracer *t = s->tracer;
@@ -576,6 +589,8 @@ void stopset_release(struct stopset *s)
 	free(s->tids);
 	free(s->fs_base);
 	free(s->in_syscall);
+	free(s->regs);
+	s->regs = NULL;
 	s->tids = NULL;
 	s->fs_base = NULL;
 	s->in_syscall = NULL;

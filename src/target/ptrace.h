@@ -27,6 +27,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "target/regs.h"
 #include "util/err.h"
 
 struct stopset_tracer;
@@ -40,6 +41,8 @@ struct stopset {
 	uint64_t *fs_base;
 	/* per tid: stopped inside a system call (waiting, not computing) */
 	bool *in_syscall;
+	/* per tid: the registers at the stop (for native unwinding) */
+	struct cpu_regs *regs;
 
 	/* private */
 	struct stopset_tracer *tracer; /* NULL when nothing is held */
@@ -76,6 +79,10 @@ uint64_t stopset_fs_base(const struct stopset *s, pid_t tid);
 /* 1 if tid was stopped inside a system call, 0 if in user space, -1 if
  * tid is not in the set. */
 int stopset_in_syscall(const struct stopset *s, pid_t tid);
+
+/* The registers of thread tid at its stop, or NULL if unknown.  Valid
+ * until stopset_release(). */
+const struct cpu_regs *stopset_regs(const struct stopset *s, pid_t tid);
 
 /* Resume and detach every thread, handing back any signal that arrived
  * while it was held, then restore the signal mask (so a pending SIGINT is

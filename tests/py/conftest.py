@@ -33,7 +33,7 @@ INTERPS = helpers.interpreters()
 BY_ID = {i.id: i for i in INTERPS}
 TARGET_KEYS = {}
 for _i in INTERPS:
-    for _s in helpers.SCENARIOS + ["large", "finalizing", "exiting", "locals"]:
+    for _s in helpers.SCENARIOS + ["large", "finalizing", "exiting", "locals", "native"]:
         TARGET_KEYS[sys.intern("%s-%s" % (_i.id, _s))] = (_i, _s)
 
 _live_targets = []

@@ -89,10 +89,6 @@ def preinit_interps():
         marks = []
         if i.missing:
             marks.append(pytest.mark.skip(reason=i.missing))
-        elif i.version < (3, 0):
-            marks.append(pytest.mark.skip(
-                reason="Python 2.7 reads no pyvenv.cfg: no deterministic way found to hold it "
-                       "before its interpreter state exists"))
         out.append(pytest.param(i, id=i.id, marks=marks))
     return out
 
@@ -103,6 +99,8 @@ def test_not_initialised(interp, start, workdirs):
     pyvenv.cfg that is a FIFO nobody writes, so computing the path config at
     startup blocks in open().  (3.11+ look for pyvenv.cfg next to the path they
     were started by, so a symlink does; older ones resolve it: a copy.)"""
+    if interp.version < (3, 0):
+        return hold_before_main(interp, start, workdirs)
     where = "held-%s-%d" % (interp.id, os.getpid())
     inside = os.path.join(workdirs.for_interp(interp), where)  # as the target sees it
     host = interp.host_path(inside)
@@ -133,18 +131,68 @@ def test_not_initialised(interp, start, workdirs):
 
     pid = helpers.wait_until(held, 30, "%s to block opening pyvenv.cfg" % interp.id)
     try:
-        res = helpers.run_snakescope("dump", pid)
-        if interp.version < (3, 7) and res.rc == 0:
-            # 3.6 has no runtime state to tell: its interpreter and thread
-            # exist already; all a dump can show is that no code runs yet.
-            assert "File " not in res.out, res.describe()
-        else:
-            expect(res, 1)
-            assert re.search(r"not (yet )?initiali[sz]ed|not initiali[sz]ed", res.err, re.I), \
-                "the message does not say Python is not initialised yet\n" + res.describe()
-        left_alone(pid)
+        check_not_initialised(interp, pid)
     finally:
         shutil.rmtree(host, ignore_errors=True)
+
+
+HOLD_C = r"""
+#include <fcntl.h>
+#include <stdlib.h>
+/* Runs before main(): libpython is loaded, Py_Initialize has not run. */
+__attribute__((constructor)) static void hold(void)
+{
+	const char *p = getenv("SS_HOLD_FIFO");
+	if (p)
+		open(p, O_RDONLY);
+}
+"""
+
+
+def hold_before_main(interp, start, workdirs):
+    """Python 2.7 reads no pyvenv.cfg: hold it instead in a preloaded
+    library's constructor, opening a FIFO nobody writes, before main()."""
+    if shutil.which("gcc") is None:
+        pytest.skip("gcc not installed (apt package build-essential): bash tests/setup.sh")
+    host = os.path.join(workdirs.for_interp(interp), "held-%s-%d" % (interp.id, os.getpid()))
+    shutil.rmtree(host, ignore_errors=True)
+    os.makedirs(host)
+    try:
+        with open(host + "/hold.c", "w") as f:
+            f.write(HOLD_C)
+        subprocess.run(["gcc", "-shared", "-fPIC", "-o", host + "/hold.so", host + "/hold.c"],
+                       check=True, timeout=60)
+        os.mkfifo(host + "/fifo")
+        t = start(interp, "preinit", wait=False, args=["-c", "pass"],
+                  env_extra={"LD_PRELOAD": host + "/hold.so", "SS_HOLD_FIFO": host + "/fifo"})
+
+        def held():
+            try:
+                pid = t.python_pid()
+                wchan = helpers.read_text("/proc/%d/wchan" % pid)
+                sc = helpers.task_syscall(pid, pid)
+            except (OSError, helpers.TargetFailed):
+                return None
+            return pid if sc in ("2", "257") and wchan == "wait_for_partner" else None
+
+        pid = helpers.wait_until(held, 30, "%s to block in its preloaded constructor" % interp.id)
+        check_not_initialised(interp, pid)
+    finally:
+        shutil.rmtree(host, ignore_errors=True)
+
+
+def check_not_initialised(interp, pid):
+    """snakescope says the interpreter is not initialised yet, and leaves it alone."""
+    res = helpers.run_snakescope("dump", pid)
+    if interp.version < (3, 7) and res.rc == 0:
+        # 3.6 has no runtime state to tell: its interpreter and thread
+        # exist already; all a dump can show is that no code runs yet.
+        assert "File " not in res.out, res.describe()
+    else:
+        expect(res, 1)
+        assert re.search(r"not (yet )?initiali[sz]ed|not initiali[sz]ed", res.err, re.I), \
+            "the message does not say Python is not initialised yet\n" + res.describe()
+    left_alone(pid)
 
 
 ALL_INTERPS = [pytest.param(i, id=i.id, marks=[pytest.mark.skip(reason=i.missing)] if i.missing else [])

@@ -175,6 +175,43 @@ def test_verdicts_and_the_crash(interp, session):
         status, t.log())
 
 
+def install_late(session, interp):
+    """A target started with ssm_ok, then ssm_late installed and imported."""
+    t = session.target(interp, ["ssm_ok"])
+    mapshelp.wait_past(t.started_at() + 0.05, "50 ms after the target's start")
+    mapshelp.install_modules(interp, t.wd, ["ssm_late"])
+    assert t.command("import", "ssm_late") == "imported ssm_late", t.log()
+    return t, t.wd.view_path("ssm_late.so")
+
+
+def test_installed_after_start_is_not_rewritten(interp, session):
+    """A module installed while the process runs and imported after that
+    (pip install in a notebook, then import) is no rewrite."""
+    t, late = install_late(session, interp)
+    res, doc = mapshelp.maps_json(t.pid)
+    expect(res, 0)
+    o = mapshelp.by_path(doc)[late]
+    assert o["created"] is not None, "no birth time on %s: %r" % (t.wd.host, o)
+    assert (o["verdict"], o["modified_after_start"]) == ("ok", False), o
+    assert o["relocations"]["checked"] > 0 and o["relocations"]["bad"] == 0, o
+    assert t.call("ssm_late") == "ok ssm_late pong"
+
+
+def test_late_module_patched_after_creation_is_rewritten(session):
+    """Past the creation window, a write in place is a rewrite again.  (The
+    verdict does not depend on the interpreter: one is enough.)"""
+    t, late = install_late(session, usable("pyenv-3.12", "debian-3.11"))
+    born = os.stat(t.wd.host_path("ssm_late.so")).st_mtime
+    mapshelp.wait_past(born + 2.05, "past ssm_late.so's creation window")
+    mapshelp.patch_in_place(t.wd.host_path("ssm_late.so"))
+    res, doc = mapshelp.maps_json(t.pid)
+    expect(res, 4)
+    o = mapshelp.by_path(doc)[late]
+    assert (o["verdict"], o["modified_after_start"]) == ("rewritten", True), o
+    text = helpers.run_snakescope("maps", t.pid)
+    assert "well after it was created" in text.out, text.describe()
+
+
 def test_pin_makes_the_rewrite_harmless(interp, session):
     names = ["ssm_pin", "ssm_other"]
     t = session.target(interp, names)

@@ -183,6 +183,24 @@ static void test_verdicts(void **state)
 	assert_false(so_changed_after(&c, &start));
 }
 
+static void test_modified_after_mapping(void **state)
+{
+	struct timespec start = { 1000, 0 }, early = { 500, 0 },
+			born = { 1100, 0 }, m = { 1101, 0 };
+
+	(void)state;
+	/* no birth time, or born before the start: the start decides */
+	assert_true(so_modified_after_mapping(&m, &start, NULL));
+	assert_true(so_modified_after_mapping(&m, &start, &early));
+	/* installed after the start: its own writing is no rewrite */
+	assert_true(so_born_after(&born, &start));
+	assert_false(so_modified_after_mapping(&m, &start, &born));
+	m.tv_sec = 1102;
+	m.tv_nsec = 1;
+	assert_true(so_modified_after_mapping(&m, &start, &born));
+	assert_false(so_born_after(NULL, &start));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -193,6 +211,7 @@ int main(void)
 		cmocka_unit_test(test_parse_stat),
 		cmocka_unit_test(test_fdinfo),
 		cmocka_unit_test(test_verdicts),
+		cmocka_unit_test(test_modified_after_mapping),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

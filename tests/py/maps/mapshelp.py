@@ -127,12 +127,17 @@ class Workdir:
         shutil.rmtree(self.host, ignore_errors=True)
 
 
-def install(interp, wd, names):
-    """Copy the extension to WD as NAME.so for each name, and target.py."""
+def install_modules(interp, wd, names):
+    """Copy the extension to WD as NAME.so for each name."""
     so = build_extension(interp)
     for n in names:
         shutil.copyfile(so, wd.host_path(n + ".so"))
         os.chmod(wd.host_path(n + ".so"), 0o755)
+
+
+def install(interp, wd, names):
+    """install_modules(), and target.py."""
+    install_modules(interp, wd, names)
     shutil.copyfile(TARGET_SRC, wd.host_path("target.py"))
     os.chmod(wd.host_path("target.py"), 0o644)
 

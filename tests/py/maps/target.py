@@ -8,6 +8,7 @@ inherited pipe $SSMAPS_REPLY_FD, then serves commands read from the pipe
 $SSMAPS_CMD_FD, one per line, answering each on the reply pipe:
     call NAME   ->  "ok NAME <what NAME.ping() returned>"
     doc NAME    ->  "doc NAME <NAME.ping.__doc__>"
+    import NAME ->  "imported NAME" (a module installed after the start)
 End of file on the command pipe ends it.  Calling into an extension whose
 relocations were lost crashes the process: the test sees it die of SIGSEGV
 instead of answering.
@@ -34,5 +35,8 @@ while True:
     verb, name = line.decode("ascii").split()
     if verb == "call":
         say("ok %s %s" % (name, mods[name].ping()))
+    elif verb == "import":
+        mods[name] = __import__(name)
+        say("imported %s" % name)
     elif verb == "doc":
         say("doc %s %s" % (name, mods[name].ping.__doc__))
