@@ -25,11 +25,13 @@ static void describe_addr(struct crash_report *c, pid_t pid,
 		 an.map->perms, c->addr - an.map->start + an.map->offset);
 }
 
+/* sym: the unwinder's name for the instruction (better than the
+ * nearest .dynsym symbol in a stripped library), or NULL. */
 static void describe_pc(struct crash_report *c, pid_t pid,
-			const struct maps *maps)
+			const struct maps *maps, const struct frame *sym)
 {
 	struct addr_name an;
-	char id[160] = "";
+	char id[160] = "", name[300] = "";
 
 	addr_name_lookup(pid, maps, c->pc, &an);
 	if (!an.map) {
@@ -38,15 +40,20 @@ static void describe_pc(struct crash_report *c, pid_t pid,
 	}
 	if (an.build_id[0])
 		snprintf(id, sizeof(id), " (build-id %s)", an.build_id);
-	snprintf(c->pc_where, sizeof(c->pc_where), "in %s%s%s%s",
-		 addr_name_path(&an), an.symbol[0] ? ": " : "", an.symbol, id);
+	/* The unwinder looked further (MiniDebugInfo, debug files): when
+	 * it found no name, the nearest exported symbol would mislead. */
+	if (sym && sym->function)
+		snprintf(name, sizeof(name), ": %s+0x%" PRIx64, sym->function,
+			 sym->offset);
+	else if (!sym && an.symbol[0])
+		snprintf(name, sizeof(name), ": %s", an.symbol);
+	snprintf(c->pc_where, sizeof(c->pc_where), "in %s%s%s",
+		 addr_name_path(&an), name, id);
 }
 
-/* The crashing thread's native stack.  Without an unwinder in this build
- * it is the faulting instruction alone; an unwinder adds its callers
- * here. */
-static void native_stack(struct crash_report *c, pid_t pid,
-			 const struct maps *maps)
+/* When no native stack could be unwound: the faulting instruction. */
+static void native_fallback(struct crash_report *c, pid_t pid,
+			    const struct maps *maps, const char *why)
 {
 	struct addr_name an;
 
@@ -59,7 +66,34 @@ static void native_stack(struct crash_report *c, pid_t pid,
 			 "%s%s%s", addr_map_name(an.map),
 			 an.symbol[0] ? "!" : "", an.symbol);
 	snprintf(c->native_note, sizeof(c->native_note),
-		 "callers not shown: this build has no native unwinder");
+		 "callers not shown: %s", why);
+}
+
+static const struct thread_stack *crashed_thread(const struct crash_report *c)
+{
+	for (size_t i = 0; i < c->dump.nthreads; i++)
+		if (c->dump.threads[i].tid == c->tid)
+			return &c->dump.threads[i];
+	return NULL;
+}
+
+/* The crashing thread's innermost frame when the unwinder named it. */
+static const struct frame *innermost_native(const struct crash_report *c)
+{
+	const struct thread_stack *t = crashed_thread(c);
+
+	if (!t || !t->nframes || t->frames[0].kind != FRAME_NATIVE ||
+	    t->frames[0].address != c->pc)
+		return NULL;
+	return &t->frames[0];
+}
+
+static bool has_native(const struct thread_stack *t)
+{
+	for (size_t i = 0; t && i < t->nframes; i++)
+		if (t->frames[i].kind == FRAME_NATIVE)
+			return true;
+	return false;
 }
 
 static void signal_facts(struct crash_report *c, const siginfo_t *si)
@@ -102,15 +136,38 @@ static void python_stacks(struct crash_report *c, struct heldcap *hc,
 	struct err e = { 0 };
 
 	all.locals = true;
+	all.native = NATIVE_MERGED;
+	all.native_tid = c->tid;
 	if (heldcap_capture(hc, h, &all, &c->dump, &e)) {
 		snprintf(c->python_note, sizeof(c->python_note), "%s",
 			 e.msg[0] ? e.msg : "not a Python process");
 		dump_release(&c->dump);
+		heldcap_release(hc);
 		return;
 	}
 	c->python_ok = true;
 	if (!o->locals)
 		drop_other_locals(c);
+}
+
+/* The crashing thread's native stack, merged with its Python frames
+ * when there are any; the faulting instruction alone if unwinding gave
+ * nothing. */
+static void native_stack(struct crash_report *c, const struct hold *h,
+			 const struct maps *maps)
+{
+	const struct thread_stack *t;
+	struct err e = { 0 };
+
+	if (!c->python_ok &&
+	    heldcap_native_only(h, c->tid, &c->dump, &e)) {
+		native_fallback(c, h->pid, maps, e.msg);
+		return;
+	}
+	t = crashed_thread(c);
+	if (!has_native(t))
+		native_fallback(c, h->pid, maps, t && t->error ? t->error :
+				"the native stack could not be unwound");
 }
 
 void crash_gather(struct crash_report *c, struct heldcap *hc,
@@ -135,8 +192,8 @@ void crash_gather(struct crash_report *c, struct heldcap *hc,
 	procfs_read_maps(h->pid, &maps, &e);
 	if (c->has_addr)
 		describe_addr(c, h->pid, &maps);
-	describe_pc(c, h->pid, &maps);
-	native_stack(c, h->pid, &maps);
-	maps_release(&maps);
 	python_stacks(c, hc, h, o);
+	native_stack(c, h, &maps);
+	describe_pc(c, h->pid, &maps, innermost_native(c));
+	maps_release(&maps);
 }

@@ -10,7 +10,7 @@
 
 static const struct thread_stack *crashing_thread(const struct crash_report *c)
 {
-	for (size_t i = 0; c->python_ok && i < c->dump.nthreads; i++)
+	for (size_t i = 0; i < c->dump.nthreads; i++)
 		if (c->dump.threads[i].tid == c->tid)
 			return &c->dump.threads[i];
 	return NULL;
@@ -44,8 +44,11 @@ static void where_lines(FILE *out, const struct crash_report *c)
 		fprintf(out, "  no core written: %s\n", c->core_note);
 }
 
-static void native_stack(FILE *out, const struct crash_report *c)
+/* Only when the unwinder gave nothing. */
+static void native_fallback(FILE *out, const struct crash_report *c)
 {
+	if (!c->nnative)
+		return;
 	fputs("Native stack (most recent call first):\n", out);
 	for (size_t i = 0; i < c->nnative; i++)
 		fprintf(out, "  #%-2zu 0x%016" PRIx64 " %s\n", i,
@@ -88,12 +91,9 @@ void out_crash_report(FILE *out, const struct crash_report *c,
 		fprintf(out, "  no Python stacks: %s\n", c->python_note);
 	fprintf(out, "\nCrashing thread %d \"%s\":\n", c->tid,
 		t && t->name ? t->name : c->thread_comm);
-	native_stack(out, c);
+	native_fallback(out, c);
 	if (t)
 		out_text_frames(out, t, src);
-	else if (c->python_ok)
-		fputs("  (no Python thread state: the thread never ran "
-		      "Python)\n", out);
 	if (c->python_ok)
 		other_threads(out, c, t, src);
 	fflush(out);

@@ -27,15 +27,17 @@ struct crash_report {
 	char addr_where[600];     /* "is unmapped", "is in [heap] (rw-p)" */
 	uint64_t pc;
 	char pc_where[1200];      /* "lib.so: sym+0x1f (build-id ...)" */
-	/* The crashing thread's native frames, innermost first; why the
-	 * list stops where it does (native_note), e.g. no unwinder. */
+	/* When the unwinder gave nothing: the faulting instruction alone
+	 * (native[0]) and why (native_note). */
 	struct native_frame *native;
 	size_t nnative;
-	char native_note[256];
+	char native_note[1100];
 	/* The Python stacks when the process runs Python (python_ok), else
 	 * why not (python_note). */
 	bool python_ok;
 	char python_note[1100];
+	/* Python: every thread, the crashing one with its native frames
+	 * merged in; else the crashing thread's native frames alone. */
 	struct dump dump;
 	/* Where --core-dir wrote a core (core_path) or why it could not. */
 	char core_path[4200];

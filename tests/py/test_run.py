@@ -149,32 +149,52 @@ FILE_RE = re.compile(r'^  File "(.*)", line (\d+), in (.*)$')
 LOCAL_RE = re.compile(r'^        (\w+) = (.*)$')
 
 
+NATIVE_RE = re.compile(r"^  ([^ !]+)!(\S+?)(?:\+0x[0-9a-f]+)?(?: \((.*)\))?$")
+
+
 def parse_report(text):
-    """{head: match groups, lines, native: [#N lines], frames: [(function,
-    file, line, {local: repr})] innermost first, others: text}."""
+    """{head: match groups, lines, stack: [("py", function, file, line,
+    {local: repr}) or ("c", library, symbol)] innermost first (the
+    crashing thread's merged stack), frames: its Python frames only,
+    others: the text of the other threads}."""
     lines = text.splitlines()
     heads = [i for i, ln in enumerate(lines) if HEAD_RE.match(ln)]
     assert len(heads) == 1, "expected one crash report:\n" + text
     lines = lines[heads[0]:]
-    rep = {"head": HEAD_RE.match(lines[0]).groups(), "lines": lines, "native": [],
-           "frames": [], "others": ""}
+    rep = {"head": HEAD_RE.match(lines[0]).groups(), "lines": lines, "others": ""}
     i = next(k for k, ln in enumerate(lines) if ln.startswith("Crashing thread "))
-    frames = []
-    for k in range(i + 1, len(lines)):
-        ln = lines[k]
-        if ln == "Other threads:":
-            rep["others"] = "\n".join(lines[k:])
-            break
-        if re.match(r"^  #\d+ ", ln):
-            rep["native"].append(ln)
+    stack, end = parse_stack(lines[i + 1:])
+    rep["others"] = "\n".join(lines[i + 1 + end:])
+    rep["stack"] = stack[::-1]
+    rep["frames"] = [f[1:] for f in rep["stack"] if f[0] == "py"]
+    return rep
+
+
+def parse_stack(lines):
+    """The frames of a thread block (outermost first, as printed) and the
+    index of the line that ends it."""
+    stack = []
+    for k, ln in enumerate(lines):
+        if ln == "Other threads:" or ln.startswith("Thread "):
+            return stack, k
         m = FILE_RE.match(ln)
         if m:
-            frames.append((m.group(3).rsplit(".", 1)[-1], m.group(1), int(m.group(2)), {}))
+            stack.append(("py", m.group(3).rsplit(".", 1)[-1], m.group(1), int(m.group(2)), {}))
+            continue
         m = LOCAL_RE.match(ln)
-        if m and frames:
-            frames[-1][3][m.group(1)] = m.group(2)
-    rep["frames"] = frames[::-1]
-    return rep
+        if m and stack and stack[-1][0] == "py":
+            stack[-1][4][m.group(1)] = m.group(2)
+            continue
+        m = NATIVE_RE.match(ln)
+        if m:
+            stack.append(("c", m.group(1), m.group(2)))
+    return stack, len(lines)
+
+
+def ours(stack):
+    """The frames a test can know: Python ones and crashext's."""
+    return [("py", f[1]) if f[0] == "py" else ("c", f[2]) for f in stack
+            if f[0] == "py" or f[1].startswith("crashext")]
 
 
 def read_or_empty(path):
@@ -195,31 +215,39 @@ def tagged_line(path, text):
 
 # ---------------------------------------------------------------- crashes
 
-# scenario: signal, si_code, thread name, innermost Python functions (the
-# whole stack when it ends in <module>), symbol of native frame #0 (None:
-# in libc), exit status of the program itself.
+# scenario: signal, si_code, thread name, the crashing thread's Python
+# frames and crashext's C frames innermost first (all of them when they end
+# in <module>, else the innermost ones), the library of the innermost
+# native frame.
 CRASHES = {
     "ctypes": ("SIGSEGV", "SEGV_MAPERR", "MainThread",
-               ["string_at", "depth4", "depth3", "depth2", "depth1", "<module>"], None),
-    "abort": ("SIGABRT", "SI_TKILL", "MainThread", ["call_abort", "<module>"], None),
-    "fpe": ("SIGFPE", "FPE_INTDIV", "MainThread", ["call_div_zero", "<module>"],
-            "crashext_div_zero"),
-    "thread": ("SIGSEGV", "SEGV_MAPERR", "crasher", ["crasher", "run"], "crashext_null_deref"),
-    "child": ("SIGSEGV", "SEGV_MAPERR", "MainThread", ["child", "run"], "crashext_null_deref"),
-    "callback": ("SIGSEGV", "SEGV_MAPERR", "MainThread", ["callback", "outer", "<module>"],
-                 "crashext_null_deref"),
+               ["string_at", "depth4", "depth3", "depth2", "depth1", "<module>"], "libc.so.6"),
+    "abort": ("SIGABRT", "SI_TKILL", "MainThread",
+              ["c:crashext_abort", "call_abort", "<module>"], "libc.so.6"),
+    "fpe": ("SIGFPE", "FPE_INTDIV", "MainThread",
+            ["c:crashext_div_zero", "call_div_zero", "<module>"], "crashext"),
+    "thread": ("SIGSEGV", "SEGV_MAPERR", "crasher", ["c:crashext_null_deref", "crasher", "run"],
+               "crashext"),
+    "child": ("SIGSEGV", "SEGV_MAPERR", "MainThread", ["c:crashext_null_deref", "child", "run"],
+              "crashext"),
+    "callback": ("SIGSEGV", "SEGV_MAPERR", "MainThread",
+                 ["c:crashext_null_deref", "callback", "c:crashext_call", "outer", "<module>"],
+                 "crashext"),
 }
+
+
+def want_frames(spec):
+    return [("c", f[2:]) if f.startswith("c:") else ("py", f) for f in spec]
 
 
 @pytest.mark.parametrize("scenario", sorted(CRASHES))
 def test_crash_report(prog, scenario, tmp_path):
-    sig, code, thread, funcs, native0 = CRASHES[scenario]
+    sig, code, thread, frames, lib0 = CRASHES[scenario]
     argv = prog.argv("crashes.py", scenario)
     plain = run(argv)
     report = str(tmp_path / "report.txt")
     extra = ("--core-dir", str(tmp_path)) if scenario == "ctypes" else ()
     res = supervised("--report", report, *(extra + ("--",) + tuple(argv)))
-    assert not res.crashed or res.rc == plain.rc, res.describe()
     # Exit status and the program's own output are unchanged.
     assert res.rc == plain.rc, "supervised %s, unsupervised %s\n%s" % (
         res.rc, plain.rc, res.describe())
@@ -231,26 +259,31 @@ def test_crash_report(prog, scenario, tmp_path):
     rep = parse_report(text)
     pid, comm, gsig, gcode, _, tid, gthread = rep["head"]
     assert (gsig, gcode, gthread) == (sig, code, thread), text
-    got = [f[0] for f in rep["frames"]][:len(funcs)]
-    assert got == funcs, "Python frames %r, want %r\n%s" % (got, funcs, text)
+    want = want_frames(frames)
+    got = ours(rep["stack"])
+    if frames[-1] != "<module>":
+        got = got[:len(want)]
+    assert got == want, "frames (innermost first)\n got %r\nwant %r\n%s" % (got, want, text)
     script = os.path.join(prog.dir, "crashes.py")
     host_script = os.path.join(prog.host_dir, "crashes.py")
-    for name, _, line, _ in rep["frames"]:
-        if name in funcs and name not in ("run", "string_at"):
-            f = next(f for f in rep["frames"] if f[0] == name)
+    for f in rep["frames"]:
+        if f[0] in frames and f[0] not in ("run", "string_at"):
             assert f[1] == script, text
-    assert rep["native"], text
-    if native0:
-        assert re.search(r"crashext[^ ]*\.so!%s\+0x[0-9a-f]+$" % native0, rep["native"][0]), text
-    else:
-        assert "libc.so.6!" in rep["native"][0], text
+    # The innermost frame is native, where the signal came from; the
+    # headline names the same instruction.
+    assert rep["stack"][0][0] == "c" and rep["stack"][0][1].startswith(lib0), text
+    where = next(ln for ln in rep["lines"] if ln.startswith("  the instruction at "))
+    lib, sym = rep["stack"][0][1:]
+    named = "" if sym.startswith("0x") else r": %s\+0x[0-9a-f]+" % re.escape(sym)
+    assert re.search(r" is in \S*/%s%s \(build-id [0-9a-f]{16,}\)$" % (re.escape(lib), named),
+                     where), (where, text)
     if scenario == "ctypes":
         check_depth4(rep, host_script, text)
         assert "  address 0x0 is unmapped" in rep["lines"], text
         check_core(prog, tmp_path, int(pid), rep, text)
     if scenario == "thread":
         assert 'Thread %s "MainThread"' % pid in rep["others"], text
-        assert "in in_thread" in rep["others"] or "in_thread" in rep["others"], text
+        assert "in_thread" in rep["others"], text
     if scenario == "child":
         assert "child exit code -11" in res.out, res.describe()
 
@@ -261,6 +294,8 @@ def check_depth4(rep, host_script, text):
     assert d4[3] == {"n": "3", "x": "6"}, text
     d3 = next(f for f in rep["frames"] if f[0] == "depth3")
     assert d3[3] == {"n": "2"}, text
+    sa = next(f for f in rep["frames"] if f[0] == "string_at")
+    assert sa[3] == {"ptr": "0", "size": "-1"}, text
 
 
 def check_core(prog, tmp_path, pid, rep, text):
@@ -277,6 +312,13 @@ def check_core(prog, tmp_path, pid, rep, text):
     assert len(crashed) == 1, res.describe()
     got = [f[2].rsplit(".", 1)[-1] for f in helpers.text_frames(crashed[0][1])][::-1]
     want = [f[0] for f in rep["frames"]]
+    # dump --core --native: the same merged stack as the report
+    res2 = helpers.run_snakescope("dump", "--core", core, "--native", *sysroot)
+    assert res2.rc == 0, res2.describe()
+    lines = res2.out.splitlines()
+    i = next(k for k, ln in enumerate(lines) if "received the fatal signal" in ln)
+    native, _ = parse_stack(lines[i + 1:])
+    assert ours(native[::-1]) == ours(rep["stack"]), res2.describe() + text
     assert got == want, "core %r, report %r\n%s" % (got, want, res.describe())
     assert res.out.startswith("Killed by SIGSEGV (signal 11"), res.describe()
     if prog.interp.id == "pyenv-3.12" and shutil.which("gdb"):
@@ -481,8 +523,10 @@ def test_native_only_report_for_non_python(tmp_path):
     assert rep["head"][1:4] == ("segv", "SIGSEGV", "SEGV_MAPERR"), text
     assert "  address 0x0 is unmapped" in rep["lines"], text
     assert "  no Python stacks: process %s (segv) runs no Python interpreter" % rep["head"][0] in text, text
-    assert re.search(r"#0 +0x[0-9a-f]+ segv!segv_here\+0x[0-9a-f]+$", rep["native"][0]), text
-    assert "Traceback" not in text, text
+    assert ours(rep["stack"]) == [], text
+    assert rep["stack"][0] == ("c", "segv", "segv_here"), text
+    assert rep["stack"][1] == ("c", "segv", "main"), text
+    assert "  File \"" not in text, text
 
 
 def test_wrapper_dying_like_its_child_is_not_a_crash(tmp_path):
