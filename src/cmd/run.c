@@ -54,9 +54,10 @@ void cmd_run_usage(FILE *out)
 	      "on.  kill -USR2 <snakescope's pid> prints every supervised Python\n"
 	      "process's stacks.\n\n"
 	      "options:\n"
-	      "  -l, --locals          also show the other threads' locals\n"
-	      "      --native          accepted for symmetry with dump: the\n"
-	      "                        crashing thread's native stack is always shown\n"
+	      "  -l, --locals          also show the other threads' locals (the\n"
+	      "                        crashing thread's are always shown), and in dumps\n"
+	      "      --native          merge C frames into the stacks of dumps (the\n"
+	      "                        crashing thread's are always merged)\n"
 	      "      --max-repr N      cut each repr to N characters (default 80)\n"
 	      "      --max-items N     show at most N elements of a container\n"
 	      "      --core-dir DIR    also write an ELF core of a crashing process\n"
@@ -311,6 +312,7 @@ int cmd_run(int argc, char **argv, struct ctx *ctx)
 	rc = parse(argc, argv, &o, ctx);
 	if (rc)
 		return rc > 0 ? 0 : rc;
+	o.cap.native = o.native ? NATIVE_MERGED : NATIVE_OFF;
 	r.sup.ops = (struct supervise_ops){ .ctx = &r, .crash = on_crash,
 					    .dump = on_dump };
 	rc = supervisor_init(&r.sup, o.dump_sig, &child_mask, &ctx->err);

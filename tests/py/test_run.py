@@ -421,7 +421,8 @@ def kill_group(p):
 
 def test_sigusr2_dump_then_sigterm(prog, tmp_path):
     report = str(tmp_path / "dumps.txt")
-    p = start_supervised(["--report", report, "--"] + prog.argv("runpark.py", "park"))
+    p = start_supervised(["--report", report, "--native", "--"] +
+                         prog.argv("runpark.py", "park"))
     try:
         wait_line(p, "ready")
         script = os.path.join(prog.host_dir, "runpark.py")
@@ -446,11 +447,25 @@ def test_sigusr2_dump_then_sigterm(prog, tmp_path):
                     (f[2].rsplit(".", 1)[-1], f[1]) for f in helpers.text_frames(body)]
             main = frames.get("MainThread", [])
             worker = frames.get("parked-worker", [])
+            natives = {}
+            for head, body in helpers.parse_text_dump(last):
+                m = re.search(r'"(.*)"', head)
+                natives[m.group(1) if m else head] = parse_stack(body)[0]
             ok = main and main[-1] == ("waiting_main", main_line) and \
                 worker and worker[-1] == ("parked_worker", worker_line)
-            return (text, main, worker) if ok else None
+            return (text, main, worker, natives) if ok else None
 
-        text, main, worker = helpers.wait_until(parked, 20, "a dump with both threads parked")
+        text, main, worker, natives = helpers.wait_until(parked, 20,
+                                                         "a dump with both threads parked")
+        # --native: under each thread's innermost Python frame, libc's
+        # read (and what libc calls from it, unnamed in a stripped libc).
+        for name, func in (("MainThread", "waiting_main"), ("parked-worker", "parked_worker")):
+            st = natives[name]
+            last_py = max(i for i, f in enumerate(st) if f[0] == "py")
+            assert st[last_py][1] == func, text
+            below = st[last_py + 1:]
+            assert below and all(f[0] == "c" and f[1].startswith("libc.so") for f in below), text
+            assert below[0][2].startswith("read") or below[0][2].startswith("__libc_read"), text
         assert main[0][0] == "<module>" and main[-2][0] == "park", text
         # unshare --fork runs Python in a child of its own
         n = 2 if prog.interp.kind == "pidns" else 1
