@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
-"""bench/run: the cost of `snakescope run` supervision on a thread-heavy
-program (bench/run/target.py), supervised and not, in alternating runs.
+"""bench/run: the cost of `snakescope run` supervision on thread-heavy
+programs (bench/run/target.py), supervised and not, in alternating runs.
 
     python3 bench/run/run.py [--runs N] [--python EXE] [--snakescope PATH]
-                             [--rounds R] [--threads T] [--work W]
+                             [--mode pool|churn] [ARGS for target.py...]
 
 Prints a markdown table (median, min, max wall time of each; the ratio of
 the medians, the goal being within 5%) and the per-pair ratios' median.
@@ -34,12 +34,10 @@ def main():
     ap.add_argument("--runs", type=int, default=11)
     ap.add_argument("--python", default=sys.executable)
     ap.add_argument("--snakescope", default=os.path.join(REPO, "build", "snakescope"))
-    ap.add_argument("--rounds", type=int, default=200)
-    ap.add_argument("--threads", type=int, default=16)
-    ap.add_argument("--work", type=int, default=2000)
+    ap.add_argument("--mode", choices=("pool", "churn"), default="pool")
+    ap.add_argument("args", nargs="*", help="target.py's numbers (see its docstring)")
     a = ap.parse_args()
-    prog = [a.python, os.path.join(HERE, "target.py"), str(a.rounds), str(a.threads),
-            str(a.work)]
+    prog = [a.python, os.path.join(HERE, "target.py"), a.mode] + a.args
     sup = [a.snakescope, "run", "--"] + prog
     timed(prog)  # warm the page cache
     plain, supervised, ratios = [], [], []
@@ -58,8 +56,8 @@ def main():
         print("run %d: plain %.3f s, supervised %.3f s" % (i + 1, got[False][0], got[True][0]),
               file=sys.stderr)
     mp, ms = statistics.median(plain), statistics.median(supervised)
-    print("%s, %d rounds x %d threads (%d thread starts), %d alternating runs\n"
-          % (a.python, a.rounds, a.threads, a.rounds * a.threads, a.runs))
+    print("%s, target.py %s, %d alternating runs\n"
+          % (a.python, " ".join([a.mode] + a.args), a.runs))
     print("| | median s | min s | max s |")
     print("|---|---|---|---|")
     print("| unsupervised | %.3f | %.3f | %.3f |" % (mp, min(plain), max(plain)))
