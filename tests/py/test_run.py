@@ -564,3 +564,75 @@ def test_handled_signal_is_not_a_crash():
     code = "import signal, os; signal.signal(signal.SIGSEGV, lambda *a: None); os.kill(os.getpid(), signal.SIGSEGV); print('ok')"
     res = supervised("--", "/usr/bin/python3", "-c", code)
     assert res.rc == 0 and res.out == "ok\n" and res.err == "", res.describe()
+
+
+def python_of(p, prog):
+    """The supervised Python process of snakescope p."""
+    kids = helpers.children(p.pid)
+    assert len(kids) == 1, kids
+    if prog.interp.kind == "pidns":
+        kids = helpers.children(kids[0])
+    return kids[0]
+
+
+@pytest.mark.parametrize("kill_on_exit", [False, True], ids=["runs-on", "kill-on-exit"])
+def test_snakescope_killed(prog, kill_on_exit):
+    opts = ["--kill-on-exit"] if kill_on_exit else []
+    p = start_supervised(opts + ["--"] + prog.argv("runpark.py", "park"))
+    try:
+        wait_line(p, "ready")
+        py = python_of(p, prog)
+        assert helpers.proc_status(py)["TracerPid"] == str(p.pid)
+        os.kill(p.pid, signal.SIGKILL)
+        p.wait(timeout=TIMEOUT)
+        if kill_on_exit:
+            helpers.wait_until(lambda: not os.path.exists("/proc/%d" % py) or
+                               helpers.proc_status(py)["State"].startswith("Z"),
+                               10, "process %d to be killed with snakescope" % py)
+        else:
+            # Not traced, not stopped: running on as if nothing happened.
+            helpers.wait_until(lambda: helpers.stopped_or_traced(py) == [], 10,
+                               "process %d to be let go" % py)
+            assert os.path.exists("/proc/%d" % py)
+    finally:
+        kill_group(p)
+
+
+def test_group_stop_and_continue(prog):
+    """SIGSTOP keeps the command stopped (as without snakescope) until
+    SIGCONT; the supervisor does not resume it."""
+    p = start_supervised(["--"] + prog.argv("runpark.py", "sigint"))
+    try:
+        wait_line(p, "ready")
+        py = python_of(p, prog)
+        os.kill(py, signal.SIGSTOP)
+        helpers.wait_until(lambda: all(
+            helpers.proc_status(py, t)["State"][0] in "tT" for t in helpers.tasks(py)),
+            10, "process %d to stop" % py)
+        # Still stopped a while later: nobody resumed it.
+        time.sleep(0.2)
+        assert all(helpers.proc_status(py, t)["State"][0] in "tT" for t in helpers.tasks(py))
+        os.kill(py, signal.SIGCONT)
+        helpers.wait_until(lambda: helpers.proc_status(py)["State"][0] in "RS", 10,
+                           "process %d to continue" % py)
+        os.kill(signal_target(p, prog), signal.SIGINT)
+        out, err = finish(p)
+        assert p.returncode == 5, (p.returncode, out, err)
+        assert out == "caught KeyboardInterrupt\n", (out, err)
+    finally:
+        kill_group(p)
+
+
+def test_dump_signal_none_passes_sigusr2_on(tmp_path):
+    code = ("import signal, sys, os\n"
+            "signal.signal(signal.SIGUSR2, lambda *a: (print('got USR2'), sys.exit(4)))\n"
+            "print('ready', flush=True)\n"
+            "while True: signal.pause()\n")
+    p = start_supervised(["--dump-signal", "none", "--", "/usr/bin/python3", "-c", code])
+    try:
+        wait_line(p, "ready")
+        os.kill(p.pid, signal.SIGUSR2)
+        out, err = finish(p)
+        assert p.returncode == 4 and out == "got USR2\n", (p.returncode, out, err)
+    finally:
+        kill_group(p)
