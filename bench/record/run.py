@@ -137,7 +137,7 @@ def run_rusage(cmd, timeout=120):
 # -------------------------------------------------------------------- tools
 
 REPORT_RE = re.compile(r"wrote .*: (\d+) samples in ([0-9.]+) s \(([0-9.]+) Hz achieved "
-                       r"of (\d+), (\d+) late\), (\d+) errors")
+                       r"of (\d+), (\d+) late\), (\d+) errors \([0-9.]+%\)(?:, (\d+) missed)?")
 
 
 def snakescope_record(bin_, pid, rate, seconds, extra=()):
@@ -149,9 +149,16 @@ def snakescope_record(bin_, pid, rate, seconds, extra=()):
     ticks = float(m.group(3)) * float(m.group(2))
     late, errors = int(m.group(5)), int(m.group(6))
     expected = rate * float(m.group(2))
+    if m.group(7) is None:
+        # Before catch-up scheduling: late ticks were skipped.
+        bad = late + errors
+    else:
+        # Late ticks are taken right after (like CPython's sampler, which
+        # does not count them either); missed ones and errors are lost.
+        bad = int(m.group(7)) + errors
     return {"samples": int(m.group(1)), "ticks": ticks, "achieved": float(m.group(3)),
-            "bad": (late + errors) / max(expected, 1), "cpu": ru.ru_utime + ru.ru_stime,
-            "rss": ru.ru_maxrss}
+            "bad": bad / max(expected, 1), "late": late / max(expected, 1),
+            "cpu": ru.ru_utime + ru.ru_stime, "rss": ru.ru_maxrss}
 
 
 def cpython_sampler(pid, rate, seconds, all_threads=False):
@@ -210,8 +217,10 @@ def max_rate(fn, rates):
         if not res:
             log("    %d Hz: failed" % r)
             break
-        log("    %d Hz: achieved %.0f, late/missed/failed %.2f%%, CPU %.2f s"
-            % (r, res["achieved"], 100 * res["bad"], res["cpu"]))
+        log("    %d Hz: achieved %.0f, missed/failed %.2f%%%s, CPU %.2f s"
+            % (r, res["achieved"], 100 * res["bad"],
+               ", taken late %.2f%%" % (100 * res["late"]) if "late" in res else "",
+               res["cpu"]))
         if res["bad"] >= 0.01:
             break
         best = r

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -31,11 +32,17 @@
 #define SCAN_NS 100000000LL      /* --subprocesses: look for children */
 #define NAMES_NS 1000000000LL    /* --threads: refresh thread names */
 /* Code objects are cached by address; a code object freed and another
- * allocated at the same address would keep the old name, so the caches
- * start over this often (a bounded window for a wrong name, at the cost of
- * decoding the hot code objects again). */
-#define REVALIDATE_NS 5000000000LL
-#define SPIN_NS 100000LL         /* waits this short are spun, not slept */
+ * allocated at the same address would keep the old name, so the cached
+ * ones are checked this often (a bounded window for a wrong name; the
+ * check is one batched read). */
+#define REVALIDATE_NS 100000000LL
+/* Waits this short are spun on the vDSO clock: a sleep costs a system
+ * call and a context switch and wakes tens of microseconds late. */
+#define SPIN_NS 5000LL
+/* Ticks due longer ago than this are not caught up but counted missed:
+ * after a stall (the machine suspended, a long page-in) a burst of
+ * samples of one instant would weigh it too much. */
+#define CATCHUP_NS 100000000LL
 #define PENDING_TRIES 50         /* scans a new child may take to be Python */
 #define MAX_PROCS 4096
 #define MAX_DEPTH (WALK_DEFAULT_MAX_FRAMES + 2)
@@ -59,6 +66,21 @@ struct stop_flags {
 	volatile sig_atomic_t from_process; /* sent by kill(), not the tty */
 };
 
+/* What the previous sample of a thread turned into: its frames as the
+ * reader gave them (string addresses and line, at each depth from the
+ * root) and as the profile interned them, so an unchanged frame costs
+ * three comparisons, not a hash lookup. */
+struct raw_frame {
+	const char *function, *file;
+	int line;
+};
+
+struct thread_memo {
+	struct raw_frame *raw;
+	size_t cap;
+	struct profile_path path;
+};
+
 /* One sampled process. */
 struct rproc {
 	pid_t pid;
@@ -68,6 +90,9 @@ struct rproc {
 	uint32_t root;            /* its root frame (--subprocesses) */
 	struct addrmap thread_roots; /* ident -> frame + 1 (--threads) */
 	int64_t names_at;         /* when names were last read */
+	struct dump d;            /* reused sample after sample */
+	struct thread_memo *memos; /* by thread position in d */
+	size_t nmemos;
 };
 
 struct recorder {
@@ -80,7 +105,7 @@ struct recorder {
 	struct walk_opts walk;
 	uint32_t *path;
 	/* Counters. */
-	uint64_t ticks, stacks, errors, late, failed_walks;
+	uint64_t ticks, stacks, errors, late, missed, failed_walks;
 	bool stopped_by_hook;     /* wait() ended sampling */
 	int64_t t0, now, flushed_at;
 	char first_error[1100];
@@ -326,12 +351,53 @@ static int rproc_open(struct recorder *rec, struct rproc *p, struct err *e)
 	return 0;
 }
 
+/* The memos key on the reader's string addresses: forget them when the
+ * reader frees its strings. */
+static void rproc_forget_memos(struct rproc *p)
+{
+	for (size_t i = 0; i < p->nmemos; i++)
+		p->memos[i].path.n = 0;
+}
+
 static void rproc_free(struct rproc *p)
 {
 	if (p->open)
 		sampler_close(&p->s);
 	addrmap_release(&p->thread_roots);
+	dump_release(&p->d);
+	for (size_t i = 0; i < p->nmemos; i++) {
+		free(p->memos[i].raw);
+		profile_path_release(&p->memos[i].path);
+	}
+	free(p->memos);
 	free(p);
+}
+
+static struct thread_memo *thread_memo(struct rproc *p, size_t i)
+{
+	if (i >= p->nmemos) {
+		p->memos = xrealloc(p->memos, (i + 1) * sizeof(*p->memos));
+		memset(p->memos + p->nmemos, 0,
+		       (i + 1 - p->nmemos) * sizeof(*p->memos));
+		p->nmemos = i + 1;
+	}
+	return &p->memos[i];
+}
+
+/* The profile's frame for f at depth n of the path, through the memo. */
+static uint32_t memo_frame(struct recorder *rec, struct thread_memo *m,
+			   size_t n, const struct frame *f)
+{
+	int line = rec->o->function ? 0 : f->line;
+	struct raw_frame *raw = &m->raw[n];
+
+	if (n < m->path.n && raw->function == f->function &&
+	    raw->file == f->file && raw->line == line)
+		return m->path.frames[n];
+	raw->function = f->function;
+	raw->file = f->file;
+	raw->line = line;
+	return profile_frame(&rec->prof, f->function, f->file, line);
 }
 
 static uint32_t thread_root(struct recorder *rec, struct rproc *p,
@@ -363,11 +429,12 @@ static uint32_t thread_root(struct recorder *rec, struct rproc *p,
 	return (uint32_t)v;
 }
 
-static void add_thread(struct recorder *rec, struct rproc *p,
+static void add_thread(struct recorder *rec, struct rproc *p, size_t ti,
 		       const struct thread_stack *t)
 {
 	const struct record_opts *o = rec->o;
-	size_t n = 0, roots;
+	struct thread_memo *m;
+	size_t n = 0, roots, depth;
 
 	if (!o->idle && t->status == THREAD_IDLE)
 		return;
@@ -383,18 +450,23 @@ static void add_thread(struct recorder *rec, struct rproc *p,
 	}
 	if (!t->nframes)
 		return;
+	m = thread_memo(p, ti);
+	depth = t->nframes + 2 < MAX_DEPTH ? t->nframes + 2 : MAX_DEPTH;
+	if (depth > m->cap) {
+		m->raw = xrealloc(m->raw, depth * sizeof(*m->raw));
+		m->cap = depth;
+	}
 	if (o->subprocesses)
 		rec->path[n++] = p->root;
 	if (o->threads)
 		rec->path[n++] = thread_root(rec, p, t);
 	roots = n;
-	for (size_t i = t->nframes; i-- > 0 && n < MAX_DEPTH;) {
-		const struct frame *f = &t->frames[i];
-
-		rec->path[n++] = profile_frame(&rec->prof, f->function, f->file,
-					       o->function ? 0 : f->line);
-	}
-	profile_add(&rec->prof, rec->path, n, 1);
+	/* Roots never match the memo (their label may change). */
+	for (size_t i = 0; i < n; i++)
+		m->raw[i] = (struct raw_frame){ NULL, NULL, -2 };
+	for (size_t i = t->nframes; i-- > 0 && n < MAX_DEPTH; n++)
+		rec->path[n] = memo_frame(rec, m, n, &t->frames[i]);
+	profile_add_path(&rec->prof, &m->path, rec->path, n, 1);
 	rec->stacks++;
 	if (rec->h && rec->h->stack)
 		rec->h->stack(rec->h->arg, p->pid, t, rec->path + roots,
@@ -404,7 +476,7 @@ static void add_thread(struct recorder *rec, struct rproc *p,
 /* One sample of one process.  Returns SS_EGONE when it has exited. */
 static int sample_proc(struct recorder *rec, struct rproc *p)
 {
-	struct dump d = { 0 };
+	struct dump *d = &p->d;
 	struct err e = { 0 };
 	int rc;
 
@@ -414,8 +486,9 @@ static int sample_proc(struct recorder *rec, struct rproc *p)
 		rec->walk.no_thread_names = false;
 		p->names_at = rec->now;
 	}
+	dump_reset(d);
 	rc = sampler_sample(&p->s, rec->o->blocking, !rec->o->idle, &rec->walk,
-			    &d, &e);
+			    d, &e);
 	if (rc == SS_EGONE || (rc && !procfs_pid_exists(p->pid))) {
 		p->gone = true;
 		rc = SS_EGONE;
@@ -429,11 +502,10 @@ static int sample_proc(struct recorder *rec, struct rproc *p)
 		rc = 0;
 	} else {
 		if (rec->h && rec->h->sample)
-			rec->h->sample(rec->h->arg, p->pid, &d);
-		for (size_t i = 0; i < d.nthreads; i++)
-			add_thread(rec, p, &d.threads[i]);
+			rec->h->sample(rec->h->arg, p->pid, d);
+		for (size_t i = 0; i < d->nthreads; i++)
+			add_thread(rec, p, i, &d->threads[i]);
 	}
-	dump_release(&d);
 	return rc;
 }
 
@@ -504,13 +576,21 @@ static bool any_alive(const struct recorder *rec)
 	return false;
 }
 
-/* Every reader's caches, and with them the string addresses the profile
- * keys on (thread names are kept as frames, not pointers). */
-static void flush_caches(struct recorder *rec)
+/* Every reader's code cache is checked; when one had to start over, the
+ * string addresses the profile and the memos key on are forgotten
+ * (thread names are kept as frames, not pointers). */
+static void revalidate_caches(struct recorder *rec)
 {
+	bool flushed = false;
+
 	for (size_t i = 0; i < rec->nprocs; i++)
-		if (rec->procs[i]->open)
-			sampler_flush_caches(&rec->procs[i]->s);
+		if (rec->procs[i]->open && !rec->procs[i]->gone &&
+		    sampler_revalidate(&rec->procs[i]->s))
+			flushed = true;
+	if (!flushed)
+		return;
+	for (size_t i = 0; i < rec->nprocs; i++)
+		rproc_forget_memos(rec->procs[i]);
 	profile_forget_pointers(&rec->prof);
 }
 
@@ -519,12 +599,12 @@ static void show_status(const struct recorder *rec, bool final)
 	double secs = (double)(rec->now - rec->t0) / 1e9;
 
 	fprintf(stderr, "\rsnakescope: recording pid %d  %.1f s  %llu samples"
-		"  %.0f Hz  %llu errors  %llu late\033[K%s",
+		"  %.0f Hz  %llu errors  %llu late  %llu missed\033[K%s",
 		rec->nprocs ? (int)rec->procs[0]->pid : 0, secs,
 		(unsigned long long)rec->stacks,
 		secs > 0 ? (double)rec->ticks / secs : 0.0,
 		(unsigned long long)rec->errors, (unsigned long long)rec->late,
-		final ? "\n" : "");
+		(unsigned long long)rec->missed, final ? "\n" : "");
 }
 
 /* What hooks see of the session now. */
@@ -554,7 +634,29 @@ static int hook_wait(const struct recorder *rec, int64_t until)
 	return rec->h->wait(rec->h->arg, &v, until);
 }
 
-/* The sampling loop: ticks at absolute times start + k * period. */
+/* Wait until absolute time t (CLOCK_MONOTONIC ns), or an interruption. */
+static void wait_until(int64_t t, const struct stop_flags *flags)
+{
+	struct timespec ts;
+
+	if (t - mono_ns() <= SPIN_NS) {
+		while (mono_ns() < t && !flags->interrupted)
+			;
+		return;
+	}
+	ts.tv_sec = t / 1000000000LL;
+	ts.tv_nsec = t % 1000000000LL;
+	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR &&
+	       !flags->interrupted)
+		;
+}
+
+/* The sampling loop: tick k is due at start + k * period.  A tick that
+ * comes due while a sample is still being taken (or while the sampler
+ * waits for a CPU) is taken as soon as possible after it, counted late
+ * when that is a period or more after it was due; ticks more than
+ * CATCHUP_NS overdue are skipped and counted missed.  So the number of
+ * samples is the rate times the duration unless ticks were missed. */
 static void sample_loop(struct recorder *rec, struct stop_flags *flags,
 			pid_t child)
 {
@@ -564,23 +666,39 @@ static void sample_loop(struct recorder *rec, struct stop_flags *flags,
 		(int64_t)(o->duration * 1e9) : INT64_MAX;
 	bool tty = isatty(STDERR_FILENO) && !rec->h; /* hooks show their own */
 
+	/* Wake-ups as exact as the kernel can make them (the default slack
+	 * of 50 us would make every tick at 10 kHz and above late). */
+	prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);
 	rec->t0 = rec->now = rec->flushed_at = mono_ns();
 	next = rec->t0;
 	scan_at = o->subprocesses ? rec->t0 : INT64_MAX;
 	status_at = rec->t0 + STATUS_NS;
 	while (!flags->interrupted) {
-		struct timespec ts;
 		bool root_gone = false;
 
 		rec->now = mono_ns();
-		if (rec->now - rec->t0 >= end)
+		if (next - rec->t0 >= end)
 			break;
+		if (rec->now - rec->t0 >= end) {
+			/* Due before the end, not taken. */
+			rec->missed += (uint64_t)((end - (next - rec->t0) +
+						   period - 1) / period);
+			break;
+		}
+		if (rec->now - next > CATCHUP_NS) {
+			int64_t missed = (rec->now - next) / period;
+
+			rec->missed += (uint64_t)missed;
+			next += missed * period;
+		}
+		if (rec->now - next >= period)
+			rec->late++;
 		if (rec->now >= scan_at) {
 			scan_children(rec);
 			scan_at = rec->now + SCAN_NS;
 		}
 		if (rec->now - rec->flushed_at >= REVALIDATE_NS) {
-			flush_caches(rec);
+			revalidate_caches(rec);
 			rec->flushed_at = rec->now;
 		}
 		rec->ticks++;
@@ -597,38 +715,17 @@ static void sample_loop(struct recorder *rec, struct stop_flags *flags,
 			break;
 		if (child > 0 && rec->procs[0]->gone && !o->subprocesses)
 			break;
-		rec->now = mono_ns();
+		next += period;
 		if (tty && rec->now >= status_at) {
 			show_status(rec, false);
 			status_at = rec->now + STATUS_NS;
 		}
-		next += period;
 		if (hook_wait(rec, next)) {
 			rec->stopped_by_hook = true;
 			break;
 		}
-		if (rec->now >= next) {
-			/* The next tick is already due: it is late, and any
-			 * tick wholly missed is skipped and counted late. */
-			int64_t missed = (rec->now - next) / period;
-
-			rec->late += (uint64_t)missed + 1;
-			next += missed * period;
-			continue;
-		}
-		/* A wait shorter than a wake-up takes is spent spinning on the
-		 * vDSO clock: at high rates sleeping would make every sample
-		 * late (rates that high cost a core anyway). */
-		if (next - rec->now <= SPIN_NS) {
-			while (mono_ns() < next && !flags->interrupted)
-				;
-			continue;
-		}
-		ts.tv_sec = next / 1000000000LL;
-		ts.tv_nsec = next % 1000000000LL;
-		while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts,
-				       NULL) == EINTR && !flags->interrupted)
-			;
+		if (mono_ns() < next)
+			wait_until(next, flags);
 	}
 	rec->now = mono_ns();
 	if (tty)
@@ -766,11 +863,12 @@ static void report(const struct recorder *rec, const char *path, int rate)
 	uint64_t tried = rec->stacks + rec->errors;
 
 	fprintf(stderr, "snakescope: wrote %s: %llu samples in %.1f s (%.0f Hz "
-		"achieved of %d, %llu late), %llu errors (%.2f%%)\n", path,
-		(unsigned long long)rec->stacks, secs,
+		"achieved of %d, %llu late), %llu errors (%.2f%%), %llu missed\n",
+		path, (unsigned long long)rec->stacks, secs,
 		secs > 0 ? (double)rec->ticks / secs : 0.0, rate,
 		(unsigned long long)rec->late, (unsigned long long)rec->errors,
-		tried ? 100.0 * (double)rec->errors / (double)tried : 0.0);
+		tried ? 100.0 * (double)rec->errors / (double)tried : 0.0,
+		(unsigned long long)rec->missed);
 	if (rec->errors && rec->first_error[0])
 		fprintf(stderr, "snakescope: first error: %s\n",
 			rec->first_error);

@@ -29,10 +29,19 @@ static void note_pages(struct page_trace *t, uint64_t addr, size_t len)
 	for (uint64_t page = first; page <= last; page += 4096) {
 		size_t i;
 
-		for (i = 0; i < t->n && t->pages[i] != page; i++)
-			;
-		if (i == t->n && t->n < SAMPLER_PREFETCH_MAX)
-			t->pages[t->n++] = page;
+		/* Most reads are of the page the previous one read. */
+		if (t->last < t->n && t->pages[t->last] == page)
+			continue;
+		i = (uintptr_t)addrmap_get(&t->noted, page);
+		if (i) {
+			t->last = i - 1;
+			continue;
+		}
+		if (t->n == SAMPLER_PREFETCH_MAX)
+			continue;
+		t->last = t->n;
+		t->pages[t->n++] = page;
+		addrmap_put(&t->noted, page, (void *)(uintptr_t)t->n);
 	}
 }
 
@@ -83,6 +92,7 @@ static void prefetch(struct sampler *s)
 		memsrc_peek(t->cache, t->pages[i], &byte, 1);
 	memsrc_fetch_wanted(t->cache);
 	t->n = 0;
+	addrmap_clear(&t->noted);
 }
 
 int sampler_open(struct sampler *s, pid_t pid, struct err *e)
@@ -100,11 +110,11 @@ int sampler_open(struct sampler *s, pid_t pid, struct err *e)
 	s->trace.cache = s->lv.mem;
 	s->lv.py.mem = &s->trace.base;
 	py_reader_init(&s->r, &s->lv.py);
-	s->fast = s->lv.py.layout.tstate_native_thread_id != OFF_NONE &&
-		  procfs_same_pid_namespace(pid);
+	s->native_tids = s->lv.py.layout.tstate_native_thread_id != OFF_NONE;
+	s->fast = procfs_same_pid_namespace(pid);
 	s->has_cpu_clock = clock_getcpuclockid(pid, &s->cpu_clock) == 0;
 	/* Page buffers set aside: sampling then allocates no pages. */
-	mem_cache_reserve(s->lv.mem, 4 * SAMPLER_PREFETCH_MAX);
+	mem_cache_reserve(s->lv.mem, SAMPLER_PREFETCH_MAX + 64);
 	return 0;
 }
 
@@ -119,6 +129,8 @@ static void close_stat_fds(struct sampler *s)
 void sampler_close(struct sampler *s)
 {
 	close_stat_fds(s);
+	addrmap_release(&s->ident_tids);
+	addrmap_release(&s->trace.noted);
 	py_reader_release(&s->r);
 	live_close(&s->lv);
 }
@@ -127,6 +139,19 @@ void sampler_flush_caches(struct sampler *s)
 {
 	py_reader_release(&s->r);
 	py_reader_init(&s->r, &s->lv.py);
+}
+
+/* Strings kept alive by revalidation before the caches start over (a
+ * program that keeps creating code objects). */
+#define RETIRED_MAX 65536
+
+bool sampler_revalidate(struct sampler *s)
+{
+	py_reader_revalidate_codes(&s->r, s->lv.raw);
+	if (s->r.nretired <= RETIRED_MAX)
+		return false;
+	sampler_flush_caches(s);
+	return true;
 }
 
 /* The state letter of thread tid ('?' when it cannot be read). */
@@ -177,6 +202,43 @@ static bool used_cpu(struct sampler *s)
 	return ran;
 }
 
+/* <= 3.10: the thread ids of d's threads from what live_capture found
+ * for their idents (glibc's struct pthread, found once: a thread keeps
+ * its ident).  Learnt again when a thread is new; false when that does not
+ * tell every thread's id, and the slow path is then taken for good. */
+static bool tids_by_ident(struct sampler *s, const struct walk_opts *o,
+			  struct dump *d, struct err *e)
+{
+	struct walk_opts lo = *o;
+	struct dump scratch = { 0 };
+	bool all = true;
+
+	for (size_t i = 0; i < d->nthreads && all; i++)
+		all = addrmap_get(&s->ident_tids, d->threads[i].ident) != NULL;
+	if (!all) {
+		lo.no_thread_names = true;
+		addrmap_clear(&s->ident_tids);
+		if (!live_capture(&s->lv, false, &lo, &s->r, &scratch, e))
+			for (size_t i = 0; i < scratch.nthreads; i++)
+				if (scratch.threads[i].ident &&
+				    scratch.threads[i].ns_tid > 0)
+					addrmap_put(&s->ident_tids,
+						    scratch.threads[i].ident,
+						    (void *)(uintptr_t)
+						    scratch.threads[i].ns_tid);
+		dump_release(&scratch);
+	}
+	for (size_t i = 0; i < d->nthreads; i++) {
+		uintptr_t tid = (uintptr_t)addrmap_get(&s->ident_tids,
+						       d->threads[i].ident);
+
+		if (!tid)
+			return false;
+		d->threads[i].ns_tid = (int64_t)tid;
+	}
+	return true;
+}
+
 static void mark_all_idle(struct dump *d)
 {
 	for (size_t i = 0; i < d->nthreads; i++)
@@ -203,6 +265,11 @@ int sampler_sample(struct sampler *s, bool stop, bool os_state,
 				     (int)s->lv.pid);
 		return rc;
 	}
+	if (!s->native_tids && !tids_by_ident(s, o, d, e)) {
+		s->fast = false;
+		dump_reset(d);
+		return sampler_sample(s, stop, os_state, o, d, e);
+	}
 	for (size_t i = 0; i < d->nthreads; i++) {
 		struct thread_stack *t = &d->threads[i];
 		char st;
@@ -217,6 +284,9 @@ int sampler_sample(struct sampler *s, bool stop, bool os_state,
 			continue;
 		}
 		st = thread_state(s, t->tid);
+		/* A thread gone: its ident may come back with a new thread. */
+		if (st == '?' && !s->native_tids)
+			addrmap_clear(&s->ident_tids);
 		if (st == 'Z' || st == 'X' || st == '?')
 			t->status = THREAD_UNKNOWN;
 		else

@@ -14,12 +14,14 @@
 
 /* A memsrc in front of the page cache noting which pages a sample read,
  * so the next sample can fetch them all in one batch up front. */
-#define SAMPLER_PREFETCH_MAX 64
+#define SAMPLER_PREFETCH_MAX 1024   /* one process_vm_readv (IOV_MAX) */
 struct page_trace {
 	struct memsrc base;       /* first */
 	struct memsrc *cache;
 	uint64_t pages[SAMPLER_PREFETCH_MAX];
+	struct addrmap noted;     /* page -> 1, the pages above */
 	size_t n;
+	size_t last;              /* index of the page noted last */
 };
 
 struct sampler {
@@ -28,9 +30,13 @@ struct sampler {
 	 * as the sampler (so the sampler must not move once opened). */
 	struct err mem_err;
 	struct py_reader r;
-	/* The target is in our PID namespace and its thread states carry
-	 * native thread ids (3.8+): samples skip live_capture's /proc scan. */
+	/* The target is in our PID namespace: samples skip live_capture's
+	 * /proc scan and read through the page prefetch. */
 	bool fast;
+	/* Its thread states carry native thread ids (3.11+); before that
+	 * each thread's is learnt once by live_capture and kept by ident. */
+	bool native_tids;
+	struct addrmap ident_tids; /* ident -> tid (<= 3.10) */
 	struct addrmap stat_fds;  /* tid -> fd + 1 */
 	/* The process's CPU clock at the previous sample: a process that
 	 * used no CPU since then has no running thread, whatever the OS
@@ -49,6 +55,13 @@ void sampler_close(struct sampler *s);
  * freed and another allocated at its address would otherwise keep the old
  * name.  The strings the reader handed out are freed. */
 void sampler_flush_caches(struct sampler *s);
+
+/* Check that the cached code objects are still the ones decoded (one
+ * batched read of a few fields of each) and forget those that are not.
+ * True when the caches had to start over instead (too many strings kept
+ * alive): the strings handed out before are then freed, as with
+ * sampler_flush_caches(). */
+bool sampler_revalidate(struct sampler *s);
 
 /* Read every thread's stack into d (the page cache is reset first).  With
  * os_state, thread_stack.status says whether the thread is running: the OS

@@ -168,21 +168,16 @@ static int read_py2(struct py_reader *r, uint64_t addr, unsigned long flags,
 	return read_chars(r, data, length, l->py2_unicode_size, false, sb, e);
 }
 
-int py_reader_str(struct py_reader *r, uint64_t addr, const char **out,
-		  struct err *e)
+/* Read the str at addr into a new string. */
+static int read_str(struct py_reader *r, uint64_t addr, char **out,
+		    struct err *e)
 {
 	struct strbuf sb = STRBUF_INIT;
 	unsigned long flags;
-	char *s;
 	int rc;
 
 	if (!addr)
 		return err_set(e, SS_ECORRUPT, "NULL where a str was expected");
-	s = addrmap_get(&r->strings, addr);
-	if (s) {
-		*out = s;
-		return 0;
-	}
 	rc = py_reader_type_flags(r, addr, &flags, e);
 	if (rc)
 		return rc;
@@ -199,7 +194,47 @@ int py_reader_str(struct py_reader *r, uint64_t addr, const char **out,
 		strbuf_release(&sb);
 		return rc;
 	}
-	s = strbuf_detach(&sb);
+	*out = strbuf_detach(&sb);
+	return 0;
+}
+
+int py_reader_str(struct py_reader *r, uint64_t addr, const char **out,
+		  struct err *e)
+{
+	char *s = addrmap_get(&r->strings, addr);
+	int rc;
+
+	if (s) {
+		*out = s;
+		return 0;
+	}
+	rc = read_str(r, addr, &s, e);
+	if (rc)
+		return rc;
+	addrmap_put(&r->strings, addr, s);
+	*out = s;
+	return 0;
+}
+
+int py_reader_str_fresh(struct py_reader *r, uint64_t addr, const char **out,
+			struct err *e)
+{
+	char *old = addrmap_get(&r->strings, addr), *s;
+	int rc = read_str(r, addr, &s, e);
+
+	if (rc)
+		return rc;
+	if (old && !strcmp(old, s)) {
+		free(s);
+		*out = old;
+		return 0;
+	}
+	if (old) {
+		/* Another str now lives at addr; the old copy may still be
+		 * held by callers. */
+		XGROW(r->retired, r->retired_cap, r->nretired + 1);
+		r->retired[r->nretired++] = old;
+	}
 	addrmap_put(&r->strings, addr, s);
 	*out = s;
 	return 0;

@@ -25,7 +25,7 @@ struct walk {
 	struct py_reader *r;
 	const struct py_layout *l;
 	const struct walk_opts *o;
-	struct addrmap seen;      /* frame addresses of the current thread */
+	struct addrmap *seen;     /* frame addresses of the current thread */
 	unsigned eval_seq;        /* eval-loop calls entered so far, inward */
 };
 
@@ -65,18 +65,15 @@ static int read_struct(struct walk *w, uint64_t addr, uint8_t *buf,
 	return memsrc_read(w->r->p->mem, addr, buf, size);
 }
 
-/* Add the Python frame `frame` running code object `code` at bytecode byte
- * offset `offset` (negative: not started yet, reported at its first line). */
-static int add_frame(struct walk *w, struct thread_stack *t, uint64_t frame,
-		     uint64_t code, long offset, struct err *e)
+/* Add the Python frame `frame` running code object `code` (decoded: ci) at
+ * bytecode byte offset `offset` (negative: not started yet, reported at its
+ * first line). */
+static void add_code_frame(struct walk *w, struct thread_stack *t,
+			   uint64_t frame, uint64_t code,
+			   const struct code_info *ci, long offset)
 {
-	const struct code_info *ci;
-	struct frame *f;
-	int rc = py_reader_code(w->r, code, &ci, e);
+	struct frame *f = thread_add_frame(t);
 
-	if (rc)
-		return rc;
-	f = thread_add_frame(t);
 	f->kind = FRAME_PYTHON;
 	f->eval_seq = w->eval_seq;
 	f->function = ci->name;
@@ -86,19 +83,29 @@ static int add_frame(struct walk *w, struct thread_stack *t, uint64_t frame,
 		  py_code_line(w->r, ci, (int)offset);
 	if (w->o->locals)
 		py_frame_locals(w->o->locals, frame, code, f);
+}
+
+/* The same, decoding the code object first. */
+static int add_frame(struct walk *w, struct thread_stack *t, uint64_t frame,
+		     uint64_t code, long offset, struct err *e)
+{
+	const struct code_info *ci;
+	int rc = py_reader_code(w->r, code, &ci, e);
+
+	if (rc)
+		return rc;
+	add_code_frame(w, t, frame, code, ci, offset);
 	return 0;
 }
 
 static bool first_visit(struct walk *w, struct thread_stack *t, uint64_t addr)
 {
-	if (addrmap_has(&w->seen, addr)) {
-		thread_set_error(t, "frame chain loops back to 0x%llx (the "
-				 "stack changed while it was read, or is corrupt)",
-				 (unsigned long long)addr);
-		return false;
-	}
-	addrmap_put(&w->seen, addr, (void *)1);
-	return true;
+	if (addrmap_add(w->seen, addr, (void *)1))
+		return true;
+	thread_set_error(t, "frame chain loops back to 0x%llx (the "
+			 "stack changed while it was read, or is corrupt)",
+			 (unsigned long long)addr);
+	return false;
 }
 
 static bool frame_limit_reached(struct walk *w, struct thread_stack *t)
@@ -204,12 +211,18 @@ static void walk_interp_frames(struct walk *w, struct thread_stack *t,
 			w->eval_seq += owner == FRAME_OWNED_BY_EVAL_ENTRY;
 			continue;
 		}
-		if (!code || !is_code_object(w, code))
+		if (!code)
 			continue;
-		rc = py_reader_code(w->r, code, &ci, &e);
-		if (rc) {
-			thread_set_error(t, "stack truncated: %s", e.msg);
-			return;
+		/* Cached code objects were checked when they were decoded. */
+		ci = addrmap_get(&w->r->codes, code);
+		if (!ci) {
+			if (!is_code_object(w, code))
+				continue;
+			rc = py_reader_code(w->r, code, &ci, &e);
+			if (rc) {
+				thread_set_error(t, "stack truncated: %s", e.msg);
+				return;
+			}
 		}
 		offset = (long)(instr - ci->code_start);
 		/* CPython's _PyFrame_IsIncomplete: a frame that has not run
@@ -218,10 +231,7 @@ static void walk_interp_frames(struct walk *w, struct thread_stack *t,
 		if (owner != FRAME_OWNED_BY_GENERATOR &&
 		    offset < ci->first_traceable)
 			continue;
-		if (add_frame(w, t, at, code, offset, &e)) {
-			thread_set_error(t, "stack truncated: %s", e.msg);
-			return;
-		}
+		add_code_frame(w, t, at, code, ci, offset);
 	}
 }
 
@@ -242,7 +252,7 @@ static uint64_t current_iframe(struct walk *w, const uint8_t *tstate)
 static void walk_thread_frames(struct walk *w, struct thread_stack *t,
 			       const uint8_t *tstate)
 {
-	addrmap_clear(&w->seen);
+	addrmap_clear(w->seen);
 	w->eval_seq = 0;
 	if (py_layout_frame_model(w->l) == PY_FRAMES_OBJECT)
 		walk_frame_objects(w, t, get_ptr(tstate, w->l->tstate_frame));
@@ -314,7 +324,7 @@ static int walk_interp(struct walk *w, uint64_t interp, int64_t fallback_id,
 	uint64_t holder = gil_holder(w, interp), ts;
 	size_t size = tstate_span(l), first = d->nthreads;
 	int64_t id = fallback_id;
-	struct addrmap seen = { 0 };
+	struct addrmap *seen = &w->r->seen_tstates;
 	uint8_t buf[STRUCT_BUF];
 	unsigned n = 0;
 	int rc = 0;
@@ -326,16 +336,17 @@ static int walk_interp(struct walk *w, uint64_t interp, int64_t fallback_id,
 	if (rc)
 		return err_set(e, rc, "cannot read interpreter 0x%llx",
 			       (unsigned long long)interp);
+	addrmap_clear(seen);
 	for (; ts && n < w->o->max_threads; n++) {
 		struct thread_stack *t;
 
-		if (addrmap_has(&seen, ts)) {
+		if (addrmap_has(seen, ts)) {
 			rc = err_set(e, SS_ECORRUPT, "thread list of "
 				     "interpreter 0x%llx loops",
 				     (unsigned long long)interp);
 			break;
 		}
-		addrmap_put(&seen, ts, (void *)1);
+		addrmap_put(seen, ts, (void *)1);
 		rc = read_struct(w, ts, buf, size);
 		if (rc) {
 			rc = err_set(e, rc, "cannot read thread state 0x%llx",
@@ -352,7 +363,6 @@ static int walk_interp(struct walk *w, uint64_t interp, int64_t fallback_id,
 		walk_thread_frames(w, t, buf);
 		ts = get_ptr(buf, l->tstate_next);
 	}
-	addrmap_release(&seen);
 	reverse_threads(d, first);
 	return rc;
 }
@@ -360,7 +370,8 @@ static int walk_interp(struct walk *w, uint64_t interp, int64_t fallback_id,
 int py_walk(struct py_reader *r, const struct walk_opts *o, struct dump *d,
 	    struct err *e)
 {
-	struct walk w = { .r = r, .l = &r->p->layout, .o = o };
+	struct walk w = { .r = r, .l = &r->p->layout, .o = o,
+			  .seen = &r->seen_frames };
 	uint64_t interps[WALK_DEFAULT_MAX_INTERPS];
 	size_t n = 0, total, max = o->max_interps;
 	uint64_t interp;
@@ -389,7 +400,6 @@ int py_walk(struct py_reader *r, const struct walk_opts *o, struct dump *d,
 	total = n;
 	while (n-- > 0 && !rc)
 		rc = walk_interp(&w, interps[n], (int64_t)(total - 1 - n), d, e);
-	addrmap_release(&w.seen);
 	if (o->locals)
 		py_locals_prefetch(o->locals, d);
 	if (!o->no_thread_names)

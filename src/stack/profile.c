@@ -266,6 +266,40 @@ void profile_add(struct profile *p, const uint32_t *frames, size_t n,
 	p->samples += count;
 }
 
+void profile_add_path(struct profile *p, struct profile_path *last,
+		      const uint32_t *frames, size_t n, uint64_t count)
+{
+	uint32_t node = 0;
+	size_t i = 0;
+
+	if (n > last->cap) {
+		last->cap = n;
+		last->frames = xrealloc(last->frames, n * sizeof(*last->frames));
+		last->nodes = xrealloc(last->nodes, n * sizeof(*last->nodes));
+	}
+	p->nodes[0].total += count;
+	for (; i < n && i < last->n && last->frames[i] == frames[i]; i++) {
+		node = last->nodes[i];
+		p->nodes[node].total += count;
+	}
+	for (; i < n; i++) {
+		node = child(p, node, frames[i]);
+		p->nodes[node].total += count;
+		last->frames[i] = frames[i];
+		last->nodes[i] = node;
+	}
+	last->n = n;
+	p->nodes[node].self += count;
+	p->samples += count;
+}
+
+void profile_path_release(struct profile_path *pp)
+{
+	free(pp->frames);
+	free(pp->nodes);
+	memset(pp, 0, sizeof(*pp));
+}
+
 void profile_frame_label(const struct pframe *f, char *buf, size_t size)
 {
 	if (!f->file)

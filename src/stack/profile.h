@@ -76,6 +76,20 @@ void profile_forget_pointers(struct profile *p);
 void profile_add(struct profile *p, const uint32_t *frames, size_t n,
 		 uint64_t count);
 
+/* The last path added through it, with its trie nodes: a sampler adds
+ * one per thread, and a thread's stack mostly changes at its top, so the
+ * common part is walked without looking anything up. */
+struct profile_path {
+	uint32_t *frames, *nodes;
+	size_t n, cap;
+};
+
+/* profile_add() that reuses last's nodes for the prefix frames share with
+ * it, then remembers frames in last.  Empty last: { 0 }. */
+void profile_add_path(struct profile *p, struct profile_path *last,
+		      const uint32_t *frames, size_t n, uint64_t count);
+void profile_path_release(struct profile_path *pp);
+
 /* "function (file:line)", "function (file)" (line 0) or "function"
  * (synthetic) into buf. */
 void profile_frame_label(const struct pframe *f, char *buf, size_t size);

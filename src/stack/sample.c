@@ -10,10 +10,20 @@
 struct thread_stack *dump_add_thread(struct dump *d)
 {
 	struct thread_stack *t;
+	struct frame *frames = NULL;
+	size_t cap = 0;
 
 	XGROW(d->threads, d->cap, d->nthreads + 1);
 	t = &d->threads[d->nthreads++];
+	if (d->nthreads <= d->kept) {
+		frames = t->frames;
+		cap = t->cap;
+	} else {
+		d->kept = d->nthreads;
+	}
 	memset(t, 0, sizeof(*t));
+	t->frames = frames;
+	t->cap = cap;
 	t->tid = t->ns_tid = t->interp_id = -1;
 	t->holds_gil = -1;
 	return t;
@@ -23,7 +33,8 @@ struct frame *thread_add_frame(struct thread_stack *t)
 {
 	struct frame *f;
 
-	XGROW(t->frames, t->cap, t->nframes + 1);
+	if (t->nframes == t->cap)
+		XGROW(t->frames, t->cap, t->nframes + 1);
 	f = &t->frames[t->nframes++];
 	memset(f, 0, sizeof(*f));
 	f->line = -1;
@@ -53,24 +64,37 @@ void frame_release_native(struct frame *f)
 	f->function = f->library = f->file = NULL;
 }
 
+static void thread_empty(struct thread_stack *t)
+{
+	for (size_t k = 0; k < t->nframes; k++) {
+		for (size_t j = 0; j < t->frames[k].nlocals; j++)
+			free(t->frames[k].locals[j].repr);
+		free(t->frames[k].locals);
+		free(t->frames[k].locals_error);
+		frame_release_native(&t->frames[k]);
+	}
+	t->nframes = 0;
+	free(t->error);
+	t->error = NULL;
+}
+
+void dump_reset(struct dump *d)
+{
+	for (size_t i = 0; i < d->nthreads; i++)
+		thread_empty(&d->threads[i]);
+	d->nthreads = 0;
+}
+
 void dump_release(struct dump *d)
 {
-	size_t i;
+	size_t i, n = d->kept > d->nthreads ? d->kept : d->nthreads;
 
-	for (i = 0; i < d->nthreads; i++) {
-		struct thread_stack *t = &d->threads[i];
-
-		for (size_t k = 0; k < t->nframes; k++) {
-			for (size_t j = 0; j < t->frames[k].nlocals; j++)
-				free(t->frames[k].locals[j].repr);
-			free(t->frames[k].locals);
-			free(t->frames[k].locals_error);
-			frame_release_native(&t->frames[k]);
-		}
-		free(t->frames);
-		free(t->error);
+	for (i = 0; i < n; i++) {
+		if (i < d->nthreads)
+			thread_empty(&d->threads[i]);
+		free(d->threads[i].frames);
 	}
 	free(d->threads);
 	d->threads = NULL;
-	d->nthreads = d->cap = 0;
+	d->nthreads = d->cap = d->kept = 0;
 }

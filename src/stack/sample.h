@@ -93,6 +93,9 @@ struct dump {
 	struct python_info python;
 	struct thread_stack *threads;
 	size_t nthreads, cap;
+	/* Slots [0, kept) of threads hold frame arrays kept by dump_reset()
+	 * for reuse (a sampler fills the same dump again and again). */
+	size_t kept;
 	/* Microseconds the target was held stopped; -1 when not stopped. */
 	int64_t pause_us;
 	/* From a core: the signal that killed the process (0: none known),
@@ -112,5 +115,8 @@ void thread_set_error(struct thread_stack *t, const char *fmt, ...)
 /* Free the strings a native or unwind-stop frame owns. */
 void frame_release_native(struct frame *f);
 void dump_release(struct dump *d);
+/* Empty d for the next sample, keeping its arrays: filling it again with
+ * stacks no larger than before allocates nothing. */
+void dump_reset(struct dump *d);
 
 #endif

@@ -35,6 +35,9 @@ struct mem_cache {
 	size_t reserve_pages;
 	uint8_t **spare;
 	size_t nspare;
+	/* fetch_wanted()'s batch, kept between calls. */
+	struct memseg *segs;
+	size_t segs_cap;
 };
 
 static struct mem_cache *to_cache(struct memsrc *m)
@@ -166,7 +169,8 @@ static void cache_fetch_wanted(struct memsrc *m)
 		return;
 	if (c->pages.n + n > MAX_PAGES)
 		drop_pages(c);
-	segs = xcalloc(n, sizeof(*segs));
+	XGROW(c->segs, c->segs_cap, n);
+	segs = c->segs;
 	/* Pages read in the meantime (by an ordinary read) are not asked
 	 * for again. */
 	for (size_t i = 0, k = 0; i < c->nwanted; i++) {
@@ -193,7 +197,6 @@ static void cache_fetch_wanted(struct memsrc *m)
 			addrmap_put(&c->bad, segs[i].addr, (void *)1);
 		}
 	}
-	free(segs);
 	c->nwanted = 0;
 	addrmap_clear(&c->wanted_set);
 }
@@ -207,6 +210,15 @@ static int cache_read(struct memsrc *m, uint64_t addr, void *dst, size_t len)
 
 	if (!len)
 		return 0;
+	if (first == last && addr) {
+		/* The common case: within one page already here. */
+		const uint8_t *buf = cached(c, first);
+
+		if (buf) {
+			memcpy(dst, buf + (addr - first), len);
+			return 0;
+		}
+	}
 	if (addr + len < addr || !addr ||
 	    (last - first) / PAGE + 1 > MAX_CACHED_SPAN)
 		return memsrc_read(c->under, addr, dst, len);
@@ -234,6 +246,7 @@ static void cache_release(struct memsrc *m)
 	if (c->reserve)
 		munmap(c->reserve, PAGE * c->reserve_pages);
 	free(c->spare);
+	free(c->segs);
 	free(c);
 }
 

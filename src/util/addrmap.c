@@ -64,12 +64,26 @@ void addrmap_put(struct addrmap *m, uint64_t key, void *val)
 	m->vals[i] = val;
 }
 
+bool addrmap_add(struct addrmap *m, uint64_t key, void *val)
+{
+	size_t i;
+
+	if ((m->n + 1) * 2 > m->cap)
+		rehash(m, m->cap ? m->cap * 2 : 64);
+	i = find(m, key);
+	if (m->keys[i])
+		return false;
+	m->keys[i] = key;
+	m->vals[i] = val;
+	m->n++;
+	return true;
+}
+
 void addrmap_clear(struct addrmap *m)
 {
-	if (m->cap) {
+	/* A value is only read where its key is set: the keys suffice. */
+	if (m->n)
 		memset(m->keys, 0, m->cap * sizeof(*m->keys));
-		memset(m->vals, 0, m->cap * sizeof(*m->vals));
-	}
 	m->n = 0;
 }
 

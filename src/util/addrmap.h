@@ -18,6 +18,8 @@ void *addrmap_get(const struct addrmap *m, uint64_t key);
 bool addrmap_has(const struct addrmap *m, uint64_t key);
 /* Insert or replace; key must be nonzero. */
 void addrmap_put(struct addrmap *m, uint64_t key, void *val);
+/* Insert key (nonzero) with val unless it is there: false if it was. */
+bool addrmap_add(struct addrmap *m, uint64_t key, void *val);
 /* Forget all keys, keep the storage. */
 void addrmap_clear(struct addrmap *m);
 void addrmap_release(struct addrmap *m);

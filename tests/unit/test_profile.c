@@ -94,12 +94,59 @@ static void test_many_stacks(void **state)
 	profile_release(&p);
 }
 
+/* profile_add_path gives the same trie as profile_add, whatever the
+ * previous path shared with the new one (nothing, a prefix, all of it,
+ * longer, shorter). */
+static void test_add_path_same_as_add(void **state)
+{
+	struct profile a, b;
+	struct profile_path last = { 0 };
+	uint32_t fr[8], path[12];
+	unsigned seed = 12345;
+
+	(void)state;
+	profile_init(&a);
+	profile_init(&b);
+	for (int i = 0; i < 8; i++) {
+		char name[8];
+
+		snprintf(name, sizeof(name), "f%d", i);
+		fr[i] = profile_frame_text(&a, name, "m.py", i);
+		assert_int_equal(profile_frame_text(&b, name, "m.py", i), fr[i]);
+	}
+	for (int i = 0; i < 5000; i++) {
+		size_t n;
+
+		seed = seed * 1103515245 + 12345;
+		n = 1 + (seed >> 16) % 12;
+		for (size_t k = 0; k < n; k++) {
+			seed = seed * 1103515245 + 12345;
+			/* Mostly the same frame: long shared prefixes. */
+			path[k] = (seed >> 16) % 4 ? fr[k % 8] : fr[(seed >> 20) % 8];
+		}
+		profile_add(&a, path, n, 1 + i % 3);
+		profile_add_path(&b, &last, path, n, 1 + i % 3);
+	}
+	assert_int_equal(a.samples, b.samples);
+	assert_int_equal(a.nnodes, b.nnodes);
+	for (size_t n = 0; n < a.nnodes; n++) {
+		assert_int_equal(a.nodes[n].frame, b.nodes[n].frame);
+		assert_int_equal(a.nodes[n].parent, b.nodes[n].parent);
+		assert_int_equal(a.nodes[n].self, b.nodes[n].self);
+		assert_int_equal(a.nodes[n].total, b.nodes[n].total);
+	}
+	profile_path_release(&last);
+	profile_release(&a);
+	profile_release(&b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_interning),
 		cmocka_unit_test(test_counts_and_collapsed),
 		cmocka_unit_test(test_many_stacks),
+		cmocka_unit_test(test_add_path_same_as_add),
 	};
 
 	return cmocka_run_group_tests_name("profile", tests, NULL, NULL);
