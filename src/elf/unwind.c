@@ -337,6 +337,7 @@ static int on_frame(Dwfl_Frame *state, void *arg)
 	f->line = -1;
 	f->address = pc;
 	f->caller = !activation;
+	f->sp = have_sp ? sp : 0;
 	return DWARF_CB_OK;
 }
 

@@ -153,6 +153,19 @@ static void walk_frame_objects(struct walk *w, struct thread_stack *t,
 	}
 }
 
+/* 3.12+: the entry frame ending an eval-loop call is a local of that
+ * call's C frame: note its address on the call's Python frames, so that
+ * dump --native can find the C frame by stack address where symbols do not
+ * name the eval loop. */
+static void end_eval_call(struct walk *w, struct thread_stack *t,
+			  uint64_t entry)
+{
+	for (size_t k = t->nframes;
+	     k-- > 0 && t->frames[k].eval_seq == w->eval_seq;)
+		t->frames[k].eval_entry = entry;
+	w->eval_seq++;
+}
+
 static bool is_code_object(struct walk *w, uint64_t obj)
 {
 	uint64_t type;
@@ -208,7 +221,8 @@ static void walk_interp_frames(struct walk *w, struct thread_stack *t,
 		instr = get_ptr(buf, l->iframe_instr);
 		frame = get_ptr(buf, l->iframe_previous);
 		if (has_cstack_owner && owner >= FRAME_OWNER_FIRST_NON_PYTHON) {
-			w->eval_seq += owner == FRAME_OWNED_BY_EVAL_ENTRY;
+			if (owner == FRAME_OWNED_BY_EVAL_ENTRY)
+				end_eval_call(w, t, at);
 			continue;
 		}
 		if (!code)

@@ -33,6 +33,26 @@ static bool is_tail_handler(const struct frame *f)
 	       !strncmp(f->function, "_TAIL_CALL_", 11);
 }
 
+/* Where symbols do not name the eval loop (a stripped interpreter, a
+ * split-off .cold part only its debug file names): from 3.12, the C frame
+ * whose stack holds the entry frame of the next Python frames' call.  A C
+ * frame spans [its sp, its caller's sp). */
+static bool holds_entry(const struct native_stack *ns, size_t i,
+			const struct thread_stack *t, size_t py)
+{
+	uint64_t entry = py < t->nframes ? t->frames[py].eval_entry : 0;
+
+	return entry && i + 1 < ns->n && ns->frames[i].sp &&
+	       ns->frames[i].sp <= entry && entry < ns->frames[i + 1].sp;
+}
+
+static void place_python(struct merged *m, struct thread_stack *t,
+			 size_t *py, unsigned seq)
+{
+	while (*py < t->nframes && t->frames[*py].eval_seq <= seq)
+		push(m, &t->frames[(*py)++]);
+}
+
 void native_merge(struct thread_stack *t, struct native_stack *ns, bool all)
 {
 	struct merged m = { 0 };
@@ -49,12 +69,19 @@ void native_merge(struct thread_stack *t, struct native_stack *ns, bool all)
 
 			in_tail = is_tail_handler(f);
 			if (!same_call) {
-				while (py < t->nframes &&
-				       t->frames[py].eval_seq <= seq)
-					push(&m, &t->frames[py++]);
+				place_python(&m, t, &py, seq);
 				seq++;
 				evals++;
 			}
+		} else if (holds_entry(ns, i, t, py)) {
+			/* Unnamed, but it is the eval loop: that call and
+			 * any before it that ran no visible frame. */
+			seq = t->frames[py].eval_seq;
+			place_python(&m, t, &py, seq);
+			seq++;
+			evals++;
+			f->eval_loop = f->interp = true;
+			in_tail = false;
 		} else {
 			in_tail = false;
 		}

@@ -1,6 +1,7 @@
 /* One stack per thread from its native (C) frames and its Python frames:
- * each interpreter eval-loop C frame is replaced by the Python frames it
- * runs (struct frame.eval_seq says which), the interpreter's other C frames
+ * each interpreter eval-loop C frame (named so, or, 3.12+, holding the
+ * call's entry frame in its stack range: frame.eval_entry, frame.sp) is
+ * replaced by the Python frames it runs (struct frame.eval_seq says which), the interpreter's other C frames
  * are hidden unless asked for, and nothing is invented when the two do not
  * pair up.  Pure: no target, no libdw. */
 #ifndef SS_STACK_NATIVE_MERGE_H

@@ -38,6 +38,9 @@ struct frame {
 	 * its own; from 3.11 one call runs several frames, down to an
 	 * entry frame. */
 	unsigned eval_seq;
+	/* Python, 3.12+: address of the entry frame that call linked in, a
+	 * local of its C eval-loop frame, so on the C stack; 0 unknown. */
+	uint64_t eval_entry;
 	/* Native frames. */
 	const char *library;      /* file name of the ELF (no directory),
 	                           * NULL when the address is in none */
@@ -45,6 +48,8 @@ struct frame {
 	uint64_t offset;          /* from the symbol's start */
 	bool caller;              /* address is a return address (named
 	                           * by the call before it, address - 1) */
+	uint64_t sp;              /* its stack pointer (the callee's CFA);
+	                           * 0 unknown */
 	bool eval_loop;           /* the interpreter's eval loop */
 	bool interp;              /* in the python executable or libpython */
 	/* --locals: arguments, locals, cell and free variables with a value,

@@ -22,7 +22,7 @@ import pytest
 
 import helpers
 from conftest import INTERPS, TARGET_KEYS, start_target, stop_target
-from test_core import sysroot_args, take_gcore
+from test_core import kernel_core_or_skip, sysroot_args, take_gcore
 
 EXT_SRC = str(helpers.REPO / "tests" / "py" / "ext" / "ssnative.c")
 EXT_LIB = "ssnative.so"
@@ -383,3 +383,38 @@ def test_native_deleted_library(ntarget, workdirs, start, tmp_path):
             errors.append("%s: unwinding stopped (no frame pointer fallback?): %s"
                           % (label, fmt(th["frames"])))
     assert not errors, "\n".join(errors)
+
+
+def test_native_usage(snakescope_bin):
+    """--native reads registers of stopped threads: not with --nonblocking."""
+    res = helpers.run_snakescope("dump", "--native", "--nonblocking", str(os.getpid()))
+    assert res.rc == 2 and not res.crashed, res.describe()
+    assert "--native needs the threads stopped" in res.err, res.describe()
+
+
+@pytest.mark.parametrize("interp_id", ["pyenv-3.12", "pyenv-2.7", "debian-3.11", "sid-3.14"])
+def test_native_kernel_core(tmp_path, interp_id):
+    """A core the kernel wrote for a SIGSEGV in C (ctypes.string_at(0)):
+    the thread that received the signal is unwound from the faulting
+    instruction (libc's strlen), through ctypes and libffi, to
+    crash_here() and its callers."""
+    interp = next((i for i in INTERPS if i.id == interp_id), None)
+    if interp is None or interp.missing:
+        pytest.skip(interp.missing if interp else "%s not found" % interp_id)
+    path, script = kernel_core_or_skip(tmp_path, interp.exe, interp.root)
+    try:
+        res, doc = dump_json("--native", "--core", path, *sysroot_args(interp))
+    finally:
+        if interp.root != "/":
+            shutil.rmtree(os.path.dirname(path), ignore_errors=True)
+    th = [t for t in doc["threads"] if t.get("received_signal")]
+    assert len(th) == 1, res.out
+    frames = th[0]["frames"]
+    assert frames and frames[0]["kind"] == "native" and frames[0]["library"], fmt(frames)
+    assert not [f for f in frames if f["kind"] == "unwind_stopped"], fmt(frames)
+    names = [f.get("function") for f in frames if f["kind"] == "python"]
+    # ctypes.string_at is a Python function around the foreign call
+    assert names == ["string_at", "crash_here", "<module>"], fmt(frames)
+    # ctypes' own C frames are between the fault and crash_here
+    first_py = next(i for i, f in enumerate(frames) if f["kind"] == "python")
+    assert any("ctypes" in (f.get("library") or "") for f in frames[:first_py]), fmt(frames)

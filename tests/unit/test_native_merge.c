@@ -220,6 +220,33 @@ static void test_tail_call_handler(void **state)
 	release(&t);
 }
 
+/* 3.12+ without eval-loop symbols: the C frame whose stack range holds a
+ * call's entry frame is that call's eval loop. */
+static void test_pairing_by_entry_address(void **state)
+{
+	struct thread_stack t = { 0 };
+	struct native_stack ns = { 0 };
+	const char *nat[] = { "libc!read", "ext!ext_block", "python!0x11*",
+			      "python!0x22*", "ext!ext_inner", "ext!ext_call",
+			      "python!0x33*", "python!0x44*", "libc!start" };
+	const uint64_t sp[] = { 0x1000, 0x1100, 0x1200, 0x1300, 0x1400,
+				0x1500, 0x1600, 0x1700, 0x1800 };
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(nat) / sizeof(nat[0]); i++) {
+		add_native(&ns, nat[i]);
+		ns.frames[i].sp = sp[i];
+	}
+	add_python(&t, "cb", 0);
+	t.frames[0].eval_entry = 0x1280;      /* in 0x22's frame */
+	add_python(&t, "outer", 1);
+	add_python(&t, "<module>", 1);
+	t.frames[1].eval_entry = t.frames[2].eval_entry = 0x1720; /* 0x44's */
+	check(&t, &ns, false, "read ext_block cb ext_inner ext_call outer "
+	      "<module> start");
+	release(&t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -230,6 +257,7 @@ int main(void)
 		cmocka_unit_test(test_no_eval_frames),
 		cmocka_unit_test(test_empty_groups_and_trailing_stop),
 		cmocka_unit_test(test_tail_call_handler),
+		cmocka_unit_test(test_pairing_by_entry_address),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -167,6 +167,9 @@ static void test_plain_stack(void **state)
 	assert_int_equal(d.threads[0].ident, 0x1234);
 	assert_null(d.threads[0].error);
 	assert_int_equal(d.threads[0].frames[0].line, 7);
+	/* Up to 3.10 every frame runs in its own eval-loop call. */
+	for (unsigned i = 0; i < 5; i++)
+		assert_int_equal(d.threads[0].frames[i].eval_seq, i);
 	dump_release(&d);
 	free(w.mem.buf);
 }
