@@ -102,16 +102,7 @@ void out_text_dump(FILE *out, const struct dump *d, struct source_cache *src)
 		const struct thread_stack *t = &d->threads[i];
 
 		fputc('\n', out);
-		thread_header(out, t);
-		if (!t->nframes) {
-			fputs("  (no Python frames)\n", out);
-		} else {
-			fputs("Traceback (most recent call last):\n", out);
-			for (k = t->nframes; k-- > 0;)
-				any_frame(out, &t->frames[k], src);
-		}
-		if (t->error)
-			fprintf(out, "  [partial stack: %s]\n", t->error);
+		out_text_thread(out, t, src);
 	}
 }
 
