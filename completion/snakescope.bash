@@ -3,7 +3,7 @@ _snakescope()
 {
 	local cur prev words cword
 	_init_completion || return
-	local commands="dump exec info maps pdb pin record top"
+	local commands="dump exec info maps pdb pin record run top"
 	if ((cword == 1)); then
 		COMPREPLY=($(compgen -W "$commands --help --version" -- "$cur"))
 		return
@@ -77,6 +77,34 @@ _snakescope()
 	pin)
 		if [[ $cur == -* ]]; then
 			COMPREPLY=($(compgen -W "--dry-run --all --help" -- "$cur"))
+			return
+		fi
+		;;
+	run)
+		case $prev in
+		--max-repr | --max-items) return ;;
+		--report)
+			_filedir
+			return
+			;;
+		--core-dir)
+			_filedir -d
+			return
+			;;
+		--dump-signal)
+			COMPREPLY=($(compgen -W "none USR1 USR2 HUP QUIT WINCH" -- "$cur"))
+			return
+			;;
+		esac
+		local j
+		for ((j = 2; j < cword; j++)); do
+			if [[ ${words[j]} == -- ]]; then
+				_command_offset $((j + 1))
+				return
+			fi
+		done
+		if [[ $cur == -* ]]; then
+			COMPREPLY=($(compgen -W "--locals --native --max-repr --max-items --core-dir --report --dump-signal --kill-on-exit --help --" -- "$cur"))
 			return
 		fi
 		;;

@@ -23,6 +23,8 @@ static const struct cmd commands[] = {
 	  cmd_record_usage },
 	{ "top", cmd_top, "a live table of where a process spends its time",
 	  cmd_top_usage },
+	{ "run", cmd_run, "run a command; report crashes with native and Python stacks",
+	  cmd_run_usage },
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -40,7 +42,7 @@ static void usage(FILE *out)
 	fputs("\n'snakescope <command> --help' describes a command.\n"
 	      "exit status: 0 ok, 1 failure, 2 usage error, 3 permission "
 	      "denied,\n4 findings (maps: an object rewritten or corrupted); record -- CMD\n"
-	      "and top -- CMD exit with the status of CMD\n",
+	      "top -- CMD and run -- CMD exit with the status of CMD\n",
 	      out);
 }
 

@@ -46,6 +46,8 @@ int cmd_record(int argc, char **argv, struct ctx *ctx);
 void cmd_record_usage(FILE *out);
 int cmd_top(int argc, char **argv, struct ctx *ctx);
 void cmd_top_usage(FILE *out);
+int cmd_run(int argc, char **argv, struct ctx *ctx);
+void cmd_run_usage(FILE *out);
 
 /* Parse a pid argument; SS_EUSAGE with a message when it is not one. */
 int parse_pid(const char *s, int *pid, struct err *e);

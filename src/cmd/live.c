@@ -248,6 +248,41 @@ static void fill_python_info(struct live *lv, struct dump *d)
 	py_proc_describe(&lv->py, &d->python);
 }
 
+/* Read the stacks while the threads in s are held (s NULL: not held),
+ * and unwind their native stacks with nc (NULL: none). */
+static int walk_held(struct live *lv, const struct stopset *s,
+		     struct nativecap *nc, struct os_threads *ot,
+		     const struct walk_opts *o, struct py_reader *r,
+		     struct dump *d, struct err *e)
+{
+	int rc;
+
+	/* Pages read before the stop (detection) may be stale. */
+	mem_cache_reset(lv->mem);
+	rc = py_walk(r, o, d, e);
+	if (s && !rc && lv->py.layout.tstate_native_thread_id == OFF_NONE)
+		tids_from_fs_base(s, d, ot);
+	if (s && nc && !rc)
+		unwind_native(nc, s, d, ot);
+	for (size_t i = 0; s && i < ot->n; i++)
+		ot->v[i].in_syscall = stopset_in_syscall(s, ot->v[i].tid);
+	return rc;
+}
+
+static int capture_done(struct live *lv, bool held, int rc,
+			struct os_threads *ot, struct nativecap *nc,
+			struct dump *d, struct err *e)
+{
+	if (!rc && !held && lv->py.layout.tstate_native_thread_id == OFF_NONE)
+		tids_from_pthread_scan(lv, d, ot);
+	if (rc && process_gone(lv->pid))
+		rc = exited(lv->pid, " during the dump", e);
+	apply_os_facts(d, ot);
+	if (nc && !rc)
+		nativecap_finish(nc, d, lv->native);
+	return rc;
+}
+
 int live_capture(struct live *lv, bool stop, const struct walk_opts *o,
 		 struct py_reader *r, struct dump *d, struct err *e)
 {
@@ -276,29 +311,34 @@ int live_capture(struct live *lv, bool stop, const struct walk_opts *o,
 			goto out;
 		clock_gettime(CLOCK_MONOTONIC, &t0);
 	}
-	/* Pages read before the stop (detection) may be stale. */
-	mem_cache_reset(lv->mem);
-	rc = py_walk(r, o, d, e);
-	if (stop && !rc && lv->py.layout.tstate_native_thread_id == OFF_NONE)
-		tids_from_fs_base(&s, d, &ot);
-	if (native && !rc)
-		unwind_native(&nc, &s, d, &ot);
-	for (size_t i = 0; stop && i < ot.n; i++)
-		ot.v[i].in_syscall = stopset_in_syscall(&s, ot.v[i].tid);
+	rc = walk_held(lv, stop ? &s : NULL, native ? &nc : NULL, &ot, o, r,
+		       d, e);
 	if (stop) {
 		stopset_release(&s);
 		d->pause_us = elapsed_us(&t0);
 	}
-	if (!rc && !stop && lv->py.layout.tstate_native_thread_id == OFF_NONE)
-		tids_from_pthread_scan(lv, d, &ot);
-	if (rc && process_gone(lv->pid))
-		rc = exited(lv->pid, " during the dump", e);
-	apply_os_facts(d, &ot);
-	if (native && !rc)
-		nativecap_finish(&nc, d, lv->native);
+	rc = capture_done(lv, stop, rc, &ot, native ? &nc : NULL, d, e);
 out:
 	if (native)
 		nativecap_close(&nc);
+	free(ot.v);
+	return rc;
+}
+
+int live_capture_held(struct live *lv, const struct stopset *held,
+		      const struct walk_opts *o, struct py_reader *r,
+		      struct dump *d, struct err *e)
+{
+	struct os_threads ot = { 0 };
+	int rc;
+
+	fill_python_info(lv, d);
+	d->pause_us = -1;
+	rc = os_threads_read(lv->pid, &ot, e);
+	if (rc)
+		return rc;
+	rc = walk_held(lv, held, NULL, &ot, o, r, d, e);
+	rc = capture_done(lv, true, rc, &ot, NULL, d, e);
 	free(ot.v);
 	return rc;
 }

@@ -14,6 +14,7 @@
 #include "stack/sample.h"
 #include "target/memsrc.h"
 #include "target/procfs.h"
+#include "target/ptrace.h"
 
 struct live {
 	pid_t pid;
@@ -38,5 +39,13 @@ void live_close(struct live *lv);
  * merged into its frames (nativecap.h). */
 int live_capture(struct live *lv, bool stop, const struct walk_opts *o,
 		 struct py_reader *r, struct dump *d, struct err *e);
+
+/* The same for a process whose threads the caller already holds stopped
+ * (snakescope run, which traces them): held lists them with their
+ * fs_base and whether each is in a system call; nothing is stopped or
+ * resumed here. */
+int live_capture_held(struct live *lv, const struct stopset *held,
+		      const struct walk_opts *o, struct py_reader *r,
+		      struct dump *d, struct err *e);
 
 #endif

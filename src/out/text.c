@@ -91,7 +91,7 @@ static void signal_line(FILE *out, const struct dump *d)
 
 void out_text_dump(FILE *out, const struct dump *d, struct source_cache *src)
 {
-	size_t i, k;
+	size_t i;
 
 	if (d->signal > 0)
 		signal_line(out, d);
@@ -102,15 +102,27 @@ void out_text_dump(FILE *out, const struct dump *d, struct source_cache *src)
 		const struct thread_stack *t = &d->threads[i];
 
 		fputc('\n', out);
-		thread_header(out, t);
-		if (!t->nframes) {
-			fputs("  (no Python frames)\n", out);
-		} else {
-			fputs("Traceback (most recent call last):\n", out);
-			for (k = t->nframes; k-- > 0;)
-				any_frame(out, &t->frames[k], src);
-		}
-		if (t->error)
-			fprintf(out, "  [partial stack: %s]\n", t->error);
+		out_text_thread(out, t, src);
 	}
+}
+
+void out_text_thread(FILE *out, const struct thread_stack *t,
+		     struct source_cache *src)
+{
+	thread_header(out, t);
+	out_text_frames(out, t, src);
+}
+
+void out_text_frames(FILE *out, const struct thread_stack *t,
+		     struct source_cache *src)
+{
+	if (!t->nframes) {
+		fputs("  (no Python frames)\n", out);
+	} else {
+		fputs("Traceback (most recent call last):\n", out);
+		for (size_t k = t->nframes; k-- > 0;)
+			any_frame(out, &t->frames[k], src);
+	}
+	if (t->error)
+		fprintf(out, "  [partial stack: %s]\n", t->error);
 }

@@ -330,6 +330,46 @@ int procfs_tracer_pid(pid_t pid, pid_t tid, pid_t *tracer)
 	return 0;
 }
 
+int procfs_tgid(pid_t tid, pid_t *tgid)
+{
+	char val[64];
+	int rc = status_field(tid, tid, "Tgid:", val, sizeof(val));
+
+	*tgid = 0;
+	if (rc)
+		return rc;
+	*tgid = (pid_t)strtol(val, NULL, 10);
+	return *tgid > 0 ? 0 : SS_ECORRUPT;
+}
+
+int procfs_signal_caught(pid_t pid, int sig)
+{
+	char val[64];
+	unsigned long long mask;
+	int rc = status_field(pid, pid, "SigCgt:", val, sizeof(val));
+
+	if (rc)
+		return rc;
+	mask = strtoull(val, NULL, 16);
+	return sig >= 1 && sig <= 64 && (mask >> (sig - 1)) & 1;
+}
+
+int procfs_thread_comm(pid_t pid, pid_t tid, char *buf, size_t len)
+{
+	char path[64];
+	size_t got = 0;
+	int rc;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/comm", (int)pid,
+		 (int)tid);
+	rc = read_small(path, buf, len, &got);
+	if (rc)
+		return rc;
+	if (got && buf[got - 1] == '\n')
+		buf[got - 1] = '\0';
+	return 0;
+}
+
 int procfs_thread_state(pid_t pid, pid_t tid, char *state)
 {
 	char path[64], buf[1024], *p;

@@ -52,6 +52,16 @@ int procfs_list_tids(pid_t pid, pid_t **tids, size_t *n, struct err *e);
  * or the kernel predates NSpid (4.1). */
 int procfs_ns_tid(pid_t pid, pid_t tid, pid_t *ns_tid);
 
+/* The process (thread group) that thread tid belongs to. */
+int procfs_tgid(pid_t tid, pid_t *tgid);
+
+/* 1 if process pid has a handler for sig (SigCgt), 0 if not, or a
+ * negative SS_E*. */
+int procfs_signal_caught(pid_t pid, int sig);
+
+/* /proc/PID/task/TID/comm (the thread's name) without the newline. */
+int procfs_thread_comm(pid_t pid, pid_t tid, char *buf, size_t len);
+
 /* The state letter from /proc/PID/task/TID/stat: R, S, D, T, t, Z, X, I. */
 int procfs_thread_state(pid_t pid, pid_t tid, char *state);
 
