@@ -14,14 +14,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "target/corenotes.h"
 #include "util/xalloc.h"
-
-#ifndef NT_FILE
-#define NT_FILE 0x46494c45
-#endif
-#ifndef NT_SIGINFO
-#define NT_SIGINFO 0x53494749
-#endif
 
 /* Bounds on what a core may claim; real ones are far below. */
 #define MAX_PHDRS (1u << 20)

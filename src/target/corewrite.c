@@ -20,18 +20,13 @@
 #include <unistd.h>
 
 #include "target/procfs.h"
+#include "target/corenotes.h"
 #include "util/xalloc.h"
 
 #define PAGE 4096u
 #define CHUNK (1u << 20)
 #define AUXV_MAX 4096
 
-#ifndef NT_FILE
-#define NT_FILE 0x46494c45
-#endif
-#ifndef NT_SIGINFO
-#define NT_SIGINFO 0x53494749
-#endif
 
 struct notes {
 	uint8_t *buf;

@@ -342,16 +342,27 @@ int procfs_tgid(pid_t tid, pid_t *tgid)
 	return *tgid > 0 ? 0 : SS_ECORRUPT;
 }
 
-int procfs_signal_caught(pid_t pid, int sig)
+/* Whether bit sig of the signal mask in status field key is set. */
+static int status_sigmask_has(pid_t pid, const char *key, int sig)
 {
 	char val[64];
 	unsigned long long mask;
-	int rc = status_field(pid, pid, "SigCgt:", val, sizeof(val));
+	int rc = status_field(pid, pid, key, val, sizeof(val));
 
 	if (rc)
 		return rc;
 	mask = strtoull(val, NULL, 16);
 	return sig >= 1 && sig <= 64 && (mask >> (sig - 1)) & 1;
+}
+
+int procfs_signal_caught(pid_t pid, int sig)
+{
+	return status_sigmask_has(pid, "SigCgt:", sig);
+}
+
+int procfs_signal_pending(pid_t pid, int sig)
+{
+	return status_sigmask_has(pid, "ShdPnd:", sig);
 }
 
 int procfs_thread_comm(pid_t pid, pid_t tid, char *buf, size_t len)

@@ -58,6 +58,9 @@ int procfs_tgid(pid_t tid, pid_t *tgid);
 /* 1 if process pid has a handler for sig (SigCgt), 0 if not, or a
  * negative SS_E*. */
 int procfs_signal_caught(pid_t pid, int sig);
+/* Whether sig is pending for process pid as a whole (kill(), not
+ * tgkill()): 1 yes, 0 no, or a negative SS_E* code. */
+int procfs_signal_pending(pid_t pid, int sig);
 
 /* /proc/PID/task/TID/comm (the thread's name) without the newline. */
 int procfs_thread_comm(pid_t pid, pid_t tid, char *buf, size_t len);

@@ -8,6 +8,7 @@
 #include <sys/ptrace.h>
 #include <sys/signalfd.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "target/procfs.h"
@@ -18,6 +19,25 @@ static const int forwarded[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1,
 #define NFORWARDED (sizeof(forwarded) / sizeof(forwarded[0]))
 
 #define MAX_SIGINFO 16
+/* A signal the command received from a sender this recently is taken
+ * for the copy of one sent to its whole process group. */
+#define SAME_SEND_NS 200000000LL
+
+static long long mono_ns(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (long long)t.tv_sec * 1000000000LL + t.tv_nsec;
+}
+
+static bool is_forwarded(int sig)
+{
+	for (size_t i = 0; i < NFORWARDED; i++)
+		if (forwarded[i] == sig)
+			return true;
+	return false;
+}
 
 int supervisor_init(struct supervisor *s, int dump_sig, sigset_t *child_mask,
 		    struct err *e)
@@ -27,6 +47,7 @@ int supervisor_init(struct supervisor *s, int dump_sig, sigset_t *child_mask,
 	s->dump_sig = dump_sig;
 	s->sfd = -1;
 	s->child_done = false;
+	memset(&s->received, 0, sizeof(s->received));
 	sigemptyset(&set);
 	for (size_t i = 0; i < NFORWARDED; i++)
 		sigaddset(&set, forwarded[i]);
@@ -96,19 +117,31 @@ static bool is_stop_signal(int sig)
  * crash the process has no handler for (a handler, such as faulthandler,
  * runs first and re-raises with the default action if it means to die,
  * and the report comes then). */
+static void note_received(struct supervisor *s, pid_t pid, int sig,
+			  const siginfo_t *si)
+{
+	if (pid != s->child || !is_forwarded(sig) || si->si_code > 0)
+		return;
+	s->received.sig = sig;
+	s->received.sender = si->si_pid;
+	s->received.at_ns = mono_ns();
+}
+
+/* A signal about to be delivered to tid: report it first when it is a
+ * crash the process has no handler for (a handler, such as faulthandler,
+ * runs first and re-raises with the default action if it means to die,
+ * and the report comes then). */
 static void signal_stop(struct supervisor *s, pid_t tid, int sig)
 {
 	siginfo_t si;
 	pid_t pid;
 
-	if (!s->ops.crash)
-		goto deliver;
 	memset(&si, 0, sizeof(si));
-	if (ptrace(PTRACE_GETSIGINFO, tid, NULL, &si) < 0)
+	if (ptrace(PTRACE_GETSIGINFO, tid, NULL, &si) < 0 ||
+	    procfs_tgid(tid, &pid))
 		goto deliver;
-	if (procfs_tgid(tid, &pid))
-		goto deliver;
-	if (!supervise_is_crash(sig, &si, pid) ||
+	note_received(s, pid, sig, &si);
+	if (!s->ops.crash || !supervise_is_crash(sig, &si, pid) ||
 	    procfs_signal_caught(pid, sig) == 1)
 		goto deliver;
 	s->ops.crash(s->ops.ctx, pid, tid, &si);
@@ -159,6 +192,19 @@ static int drain(struct supervisor *s)
 	}
 }
 
+/* Whether the command has, or just had, its own copy of sig from
+ * sender: kill() of a process group reaches every member at once. */
+static bool child_got_it(struct supervisor *s, int sig, pid_t sender)
+{
+	drain(s);
+	if (s->received.sig == sig && s->received.sender == sender &&
+	    mono_ns() - s->received.at_ns < SAME_SEND_NS) {
+		s->received.sig = 0;
+		return true;
+	}
+	return procfs_signal_pending(s->child, sig) == 1;
+}
+
 static void handle_signal(struct supervisor *s,
 			  const struct signalfd_siginfo *si)
 {
@@ -175,7 +221,7 @@ static void handle_signal(struct supervisor *s,
 	 * group too; only what a process sent us alone is passed on. */
 	if ((int)si->ssi_code > 0)
 		return;
-	if (!s->child_done)
+	if (!s->child_done && !child_got_it(s, sig, (pid_t)si->ssi_pid))
 		kill(s->child, sig);
 }
 

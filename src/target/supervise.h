@@ -7,7 +7,9 @@
  * (handlers could only set flags, and a flag set just before a blocking
  * waitpid() would wait for the next event): one sent by another process
  * is passed on to the command; one from the terminal (Ctrl-C, Ctrl-\)
- * reached the command's process group already and is not sent twice.
+ * reached the command's process group already and is not sent twice,
+ * nor is one another process sent to the whole group (kill -TERM -PGID,
+ * systemd stopping a unit) that the command received itself.
  * Job control passes through: group-stops are kept with PTRACE_LISTEN.
  */
 #ifndef SS_TARGET_SUPERVISE_H
@@ -43,6 +45,13 @@ struct supervisor {
 	sigset_t oldmask;
 	bool child_done;
 	int child_status;
+	/* The last signal the command received (its signal-delivery-stop)
+	 * of those passed on: a copy of one sent to us too is not sent. */
+	struct {
+		int sig;
+		pid_t sender;
+		long long at_ns;
+	} received;
 };
 
 /* Block the signals to pass on (and dump_sig, and SIGCHLD) and open the

@@ -396,6 +396,65 @@ def test_sigint_reaches_keyboardinterrupt(prog):
     assert out == "caught KeyboardInterrupt\n", (out, err)
 
 
+def pending_signals(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("ShdPnd:"):
+                return int(line.split()[1], 16)
+    return 0
+
+
+def thread_state(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("State:"):
+                return line.split()[1]
+    return "?"
+
+
+def quiet(pid, syscall):
+    """pid is blocked in system call number syscall (7 poll, 270
+    pselect6, which select.select() uses) with no SIGHUP
+    pending."""
+    with open("/proc/%d/syscall" % pid) as f:
+        nr = f.read().split()[0]
+    return nr == str(syscall) and thread_state(pid) == "S" and \
+        not pending_signals(pid) & (1 << (signal.SIGHUP - 1))
+
+
+def test_group_signal_reaches_the_program_once():
+    """kill -HUP -PGID (or systemd stopping a unit) reaches snakescope and
+    the program alike: the program must get one SIGHUP, not a second one
+    passed on by snakescope.  The supervisor is the same for every
+    interpreter, so one suffices."""
+    p = start_supervised(["--", "/usr/bin/python3", "-B", "-s",
+                          str(TARGETS / "runpark.py"), "hups"])
+    try:
+        wait_line(p, "ready")
+        child, = helpers.children(p.pid)
+        # Hold snakescope until the program has taken its own copy off
+        # its queue (it waits in a signal-delivery-stop for its tracer):
+        # a second copy sent now would not merge with the first.
+        os.kill(p.pid, signal.SIGSTOP)
+        helpers.wait_until(lambda: thread_state(p.pid) == "T", TIMEOUT,
+                           what="snakescope to stop")
+        os.killpg(p.pid, signal.SIGHUP)
+        helpers.wait_until(lambda: thread_state(child) == "t", TIMEOUT,
+                           what="the program's signal-delivery-stop")
+        os.kill(p.pid, signal.SIGCONT)
+        # Wait until it is all over: snakescope back in poll() with its
+        # SIGHUP read (a copy it passes on is sent before that), the
+        # program back in select() with no SIGHUP pending.
+        helpers.wait_until(lambda: quiet(p.pid, 7) and quiet(child, 270),
+                           TIMEOUT, what="both processes to be idle")
+        os.kill(p.pid, signal.SIGTERM)
+        out, err = finish(p)
+    finally:
+        kill_group(p)
+    assert p.returncode == 0, (p.returncode, out, err)
+    assert out == "hups 1\n", (out, err)
+
+
 def signal_target(p, prog):
     """Where to send a signal meant for the supervised program: snakescope,
     which passes it on to its child; under unshare --fork (pidns), which

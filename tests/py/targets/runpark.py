@@ -4,10 +4,13 @@
     runpark.py park    a named thread and the main thread park on reads
                        of a pipe nobody writes; "ready" when both are
     runpark.py sigint  "ready", then waits for Ctrl-C and reports it
+    runpark.py hups    "ready", then counts SIGHUPs; on SIGTERM prints
+                       their number and exits 0 (Python 3 only)
 """
 from __future__ import print_function
 
 import os
+import signal
 import sys
 import threading
 import time
@@ -47,5 +50,29 @@ def sigint():
         sys.exit(5)
 
 
+def hups():
+    # The wakeup fd gets a byte for every delivery of a signal, where
+    # Python handlers would run once for two that arrive together.
+    import select
+    r, w = os.pipe()
+    for fd in (r, w):
+        os.set_blocking(fd, False)
+    signal.set_wakeup_fd(w)
+    signal.signal(signal.SIGHUP, lambda signum, frame: None)
+    signal.signal(signal.SIGTERM, lambda signum, frame: None)
+    print("ready")
+    sys.stdout.flush()
+    hups = 0
+    while True:
+        select.select([r], [], [])
+        for signum in os.read(r, 64):
+            if signum == signal.SIGTERM:
+                print("hups %d" % hups)
+                sys.stdout.flush()
+                sys.exit(0)
+            if signum == signal.SIGHUP:
+                hups += 1
+
+
 if __name__ == "__main__":
-    {"park": park, "sigint": sigint}[sys.argv[1]]()
+    {"park": park, "sigint": sigint, "hups": hups}[sys.argv[1]]()
