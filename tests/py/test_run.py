@@ -611,6 +611,27 @@ def test_wrapper_dying_like_its_child_is_not_a_crash(tmp_path):
     assert "crashed" not in res.err, res.describe()
 
 
+def test_shebang_script_under_a_shell(tmp_path):
+    """The command a user types is often a shell line that forks and execs
+    a script with a #! line: the crash in the grandchild is reported, and
+    the shell's own exit status and message are unchanged."""
+    script = tmp_path / "app.py"
+    script.write_text("#!/usr/bin/python3\nimport os\n\n\ndef in_the_app():\n"
+                      "    os.abort()\n\n\nin_the_app()\n")
+    script.chmod(0o755)
+    line = "echo before; %s; echo after $?" % script
+    report = str(tmp_path / "r.txt")
+    res = supervised("--report", report, "--", "bash", "-c", line)
+    plain = run(["bash", "-c", line])
+    assert res.rc == plain.rc == 0, res.describe()
+    assert res.out == plain.out == "before\nafter 134\n", res.describe()
+    with open(report) as f:
+        rep = parse_report(f.read())
+    assert rep["head"][1:3] == ("app.py", "SIGABRT"), rep["lines"]
+    assert [f[1] for f in rep["stack"] if f[0] == "py"] == ["in_the_app", "<module>"], \
+        rep["lines"]
+
+
 def test_report_to_stderr_when_no_file(tmp_path):
     res = supervised("--", "/usr/bin/python3", "-c", "import os; os.abort()")
     assert res.rc == -signal.SIGABRT, res.describe()
