@@ -5,8 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need=()
-for pkg in build-essential pkg-config libelf-dev libprotobuf-c-dev zlib1g-dev \
-	libzstd-dev liblz4-dev liblzma-dev libncurses-dev python3; do
+for pkg in $(grep -v '^#' tools/build-deps) python3; do
 	dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "ok installed" ||
 		need+=("$pkg")
 done

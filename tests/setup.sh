@@ -25,11 +25,13 @@ VERBOSE=${SNAKESCOPE_SETUP_VERBOSE:-0}
 # Bump when the recipe below changes in a way the package list does not show.
 RECIPE=1
 
-HOST_PKGS=(build-essential pkg-config libelf-dev libdw-dev libcmocka-dev
+# What the build needs (tools/build-deps, shared with demo/run.sh), then
+# what the tests need.
+mapfile -t HOST_PKGS < <(grep -v '^#' "$(dirname "$0")/../tools/build-deps")
+HOST_PKGS+=(libcmocka-dev
 	python3-pytest python3-pytest-xdist debootstrap python3.11-dev python3.11-dbg gdb
-	util-linux clang libzstd-dev liblz4-dev liblzma-dev zstd lz4 xz-utils
-	libprotobuf-c-dev protobuf-c-compiler zlib1g-dev
-	golang-go chromium python3-jsonschema libncurses-dev tmux)
+	util-linux clang zstd lz4 xz-utils protobuf-c-compiler
+	golang-go chromium python3-jsonschema tmux)
 # record's speedscope output is checked against the schema speedscope
 # publishes in its npm package.
 SPEEDSCOPE_VERSION=1.25.0
