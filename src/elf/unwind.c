@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "elf/elffile.h"
+#include "util/addrmap.h"
 #include "util/xalloc.h"
 
 #define VDSO_MAX (1u << 20)
@@ -33,9 +34,24 @@ struct native {
 	struct nmod *mods;
 	size_t nmods;
 	bool attached;
+	/* What each looked-up address (pc - 1 for callers) was named:
+	 * threads of one process share most of their frames, and libdw's
+	 * symbol search is linear in the size of the symbol table. */
+	struct addrmap named;
 	/* The thread being unwound. */
 	pid_t tid;
 	const struct cpu_regs *regs;
+};
+
+/* How one address was named, shared by every frame at it. */
+struct named {
+	const struct nmod *mod;   /* NULL: in no reported module */
+	char *function;           /* NULL: no symbol covers it */
+	uint64_t offset;          /* of the looked-up address */
+	bool eval_loop;
+	bool lines_done;          /* file and line were looked up */
+	char *file;
+	int line;
 };
 
 /* Per-unwind state of the frame callback. */
@@ -283,6 +299,16 @@ void native_close(struct native *n)
 {
 	if (!n)
 		return;
+	for (size_t i = 0; i < n->named.cap; i++) {
+		struct named *nm = n->named.keys[i] ? n->named.vals[i] : NULL;
+
+		if (nm) {
+			free(nm->function);
+			free(nm->file);
+			free(nm);
+		}
+	}
+	addrmap_release(&n->named);
 	dwfl_end(n->dwfl);
 	for (size_t i = 0; i < n->nmods; i++) {
 		free(n->mods[i].path);
@@ -407,43 +433,80 @@ static bool is_eval_loop(const char *sym, int major)
 	       !strncmp(sym, "_TAIL_CALL_", 11);
 }
 
+static void name_symbol(struct native *n, Dwfl_Module *mod, uint64_t at,
+			struct named *nm)
+{
+	GElf_Off off = 0;
+	GElf_Sym s;
+	const char *sym;
+
+	sym = dwfl_module_addrinfo(mod, at, &off, &s, NULL, NULL, NULL);
+	if (!sym)
+		return;
+	/* "memcpy@@GLIBC_2.14": the version is no part of the name. */
+	nm->function = xstrndup(sym, strcspn(sym, "@"));
+	nm->offset = off;
+	nm->eval_loop = nm->mod && nm->mod->interp &&
+			is_eval_loop(sym, n->src.py_major);
+}
+
+static void name_line(Dwfl_Module *mod, uint64_t at, struct named *nm)
+{
+	Dwfl_Line *line = dwfl_module_getsrc(mod, at);
+	const char *file;
+	int lineno = 0;
+
+	nm->lines_done = true;
+	file = line ? dwfl_lineinfo(line, NULL, &lineno, NULL, NULL, NULL) :
+	       NULL;
+	if (file) {
+		nm->file = xstrdup(file);
+		nm->line = lineno;
+	}
+}
+
+static struct named *name_address(struct native *n, uint64_t at)
+{
+	struct named *nm = addrmap_get(&n->named, at);
+	Dwfl_Module *mod;
+	void **ud = NULL;
+
+	if (nm)
+		return nm;
+	nm = xcalloc(1, sizeof(*nm));
+	addrmap_put(&n->named, at, nm);
+	mod = dwfl_addrmodule(n->dwfl, at);
+	if (!mod)
+		return nm;
+	dwfl_module_info(mod, &ud, NULL, NULL, NULL, NULL, NULL, NULL);
+	nm->mod = ud ? *ud : NULL;
+	name_symbol(n, mod, at, nm);
+	return nm;
+}
+
 static void symbolize_one(struct native *n, struct frame *f, bool interp_lines)
 {
 	uint64_t at = f->address - (f->caller ? 1 : 0);
-	Dwfl_Module *mod = dwfl_addrmodule(n->dwfl, at);
-	const struct nmod *m = NULL;
-	const char *sym, *file;
-	GElf_Off off = 0;
-	GElf_Sym s;
-	Dwfl_Line *line;
-	void **ud = NULL;
-	int lineno = 0;
+	struct named *nm = at ? name_address(n, at) : NULL;
 
-	if (!mod)
+	if (!nm || !nm->mod)
 		return;
-	dwfl_module_info(mod, &ud, NULL, NULL, NULL, NULL, NULL, NULL);
-	m = ud ? *ud : NULL;
-	if (m) {
-		f->library = xstrdup(m->base);
-		f->interp = m->interp;
-	}
-	sym = dwfl_module_addrinfo(mod, at, &off, &s, NULL, NULL, NULL);
-	if (sym) {
-		/* "memcpy@@GLIBC_2.14": the version is no part of the name. */
-		f->function = xstrndup(sym, strcspn(sym, "@"));
-		f->offset = off + (f->address - at);
-		f->eval_loop = f->interp && is_eval_loop(sym, n->src.py_major);
+	f->library = xstrdup(nm->mod->base);
+	f->interp = nm->mod->interp;
+	if (nm->function) {
+		f->function = xstrdup(nm->function);
+		f->offset = nm->offset + (f->address - at);
+		f->eval_loop = nm->eval_loop;
 	}
 	/* Line tables are the costly part (DWARF to load, often
 	 * compressed): skip them for frames that will not be shown. */
 	if (f->interp && !interp_lines)
 		return;
-	line = dwfl_module_getsrc(mod, at);
-	file = line ? dwfl_lineinfo(line, NULL, &lineno, NULL, NULL, NULL) :
-	       NULL;
-	if (file) {
-		f->file = xstrdup(file);
-		f->line = lineno;
+	if (!nm->lines_done)
+		name_line(dwfl_addrmodule(n->dwfl, at), at, nm);
+	if (nm->file) {
+		f->file = xstrdup(nm->file);
+		f->line = nm->line;
 	}
 }
 
