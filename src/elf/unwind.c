@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "elf/elffile.h"
+#include "elf/linetab.h"
 #include "util/addrmap.h"
 #include "util/xalloc.h"
 
@@ -24,6 +25,11 @@ struct nmod {
 	bool interp;              /* the python executable or libpython */
 	bool vdso;
 	void *image;              /* the vDSO's copy, owned */
+	/* Its lines, read without libdw when that is much cheaper (see
+	 * linetab.h); NULL: ask libdw. */
+	struct linetab *lines;
+	Dwarf_Addr lines_bias;
+	bool lines_tried;
 };
 
 struct native {
@@ -45,7 +51,7 @@ struct native {
 
 /* How one address was named, shared by every frame at it. */
 struct named {
-	const struct nmod *mod;   /* NULL: in no reported module */
+	struct nmod *mod;         /* NULL: in no reported module */
 	char *function;           /* NULL: no symbol covers it */
 	uint64_t offset;          /* of the looked-up address */
 	bool eval_loop;
@@ -313,6 +319,7 @@ void native_close(struct native *n)
 	for (size_t i = 0; i < n->nmods; i++) {
 		free(n->mods[i].path);
 		free(n->mods[i].image);
+		linetab_close(n->mods[i].lines);
 	}
 	free(n->mods);
 	free(n->debuginfo_path);
@@ -450,13 +457,37 @@ static void name_symbol(struct native *n, Dwfl_Module *mod, uint64_t at,
 			is_eval_loop(sym, n->src.py_major);
 }
 
+/* The module's compressed separate debug file, read by linetab: libdw
+ * knows it (and its bias) once it has looked for symbols there. */
+static bool line_from_linetab(Dwfl_Module *mod, uint64_t at, struct named *nm)
+{
+	struct nmod *m = nm->mod;
+	Dwarf_Addr bias = (Dwarf_Addr)-1;
+	const char *debugfile = NULL;
+
+	if (!m->lines_tried) {
+		m->lines_tried = true;
+		dwfl_module_info(mod, NULL, NULL, NULL, &bias, NULL, NULL,
+				 &debugfile);
+		if (bias != (Dwarf_Addr)-1 && debugfile)
+			m->lines = linetab_open(debugfile);
+		m->lines_bias = bias;
+	}
+	return m->lines && linetab_find(m->lines, at - m->lines_bias,
+					&nm->file, &nm->line) !=
+			   LINETAB_ASK_LIBDW;
+}
+
 static void name_line(Dwfl_Module *mod, uint64_t at, struct named *nm)
 {
-	Dwfl_Line *line = dwfl_module_getsrc(mod, at);
+	Dwfl_Line *line;
 	const char *file;
 	int lineno = 0;
 
 	nm->lines_done = true;
+	if (line_from_linetab(mod, at, nm))
+		return;
+	line = dwfl_module_getsrc(mod, at);
 	file = line ? dwfl_lineinfo(line, NULL, &lineno, NULL, NULL, NULL) :
 	       NULL;
 	if (file) {
