@@ -31,7 +31,7 @@ mapfile -t HOST_PKGS < <(grep -v '^#' "$(dirname "$0")/../tools/build-deps")
 HOST_PKGS+=(libcmocka-dev
 	python3-pytest python3-pytest-xdist debootstrap python3.11-dev python3.11-dbg gdb
 	util-linux clang zstd lz4 xz-utils protobuf-c-compiler
-	golang-go chromium python3-jsonschema tmux)
+	golang-go chromium python3-jsonschema tmux libc6-dbg)
 # record's speedscope output is checked against the schema speedscope
 # publishes in its npm package.
 SPEEDSCOPE_VERSION=1.25.0

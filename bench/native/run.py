@@ -6,6 +6,10 @@ frames, bench/dump/target.py): median wall time of each, and the pause
 bench/README.md.
 
     python3 bench/native/run.py [--python EXE] [--runs N] [--gdb-runs N]
+                                [--baseline OTHER_SNAKESCOPE]
+
+With --baseline, another build of snakescope (e.g. one of an older commit)
+is timed too, its runs interleaved with those of --snakescope.
 """
 import argparse
 import os
@@ -69,6 +73,22 @@ def timed(cmd):
     return dt, p
 
 
+def time_snakescope(exe, pid, walls, cpus, pauses):
+    """One `dump --native --verbose`; returns its C frame count."""
+    dt, r = timed([exe, "dump", "--native", "--verbose", str(pid)])
+    m = re.search(r"stopped for (\d+) us", r.stderr)
+    walls.append(dt)
+    cpus.append(r.cpu)
+    pauses.append(int(m.group(1)) / 1000.0)
+    return r.stdout.count("!")
+
+
+def row(name, runs, walls, cpus, pauses):
+    print("| %s | %d | %.1f | %.1f | %.2f (max %.2f) |"
+          % (name, runs, statistics.median(walls) * 1000, statistics.median(cpus) * 1000,
+             statistics.median(pauses), max(pauses)))
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--python", default=os.path.expanduser("~/.pyenv/versions/3.12.1/bin/python3"))
@@ -77,18 +97,17 @@ def main():
     ap.add_argument("--depth", type=int, default=50)
     ap.add_argument("--runs", type=int, default=21)
     ap.add_argument("--gdb-runs", type=int, default=3)
+    ap.add_argument("--baseline", help="another snakescope binary to time alongside")
     a = ap.parse_args()
     gdb = shutil.which("gdb")
     p, lifeline = start_target(a.python, a.threads, a.depth)
     try:
         walls, pauses, cpus, gcpus = [], [], [], []
+        bwalls, bpauses, bcpus = [], [], []
         for _ in range(a.runs):
-            dt, r = timed([a.snakescope, "dump", "--native", "--verbose", str(p.pid)])
-            m = re.search(r"stopped for (\d+) us", r.stderr)
-            walls.append(dt)
-            cpus.append(r.cpu)
-            pauses.append(int(m.group(1)) / 1000.0)
-            frames = r.stdout.count("!")
+            frames = time_snakescope(a.snakescope, p.pid, walls, cpus, pauses)
+            if a.baseline:
+                time_snakescope(a.baseline, p.pid, bwalls, bcpus, bpauses)
         gwalls = []
         for _ in range(a.gdb_runs if gdb else 0):
             dt, r = timed([gdb, "-nx", "-batch", "-p", str(p.pid), "-ex", "thread apply all bt"])
@@ -99,7 +118,6 @@ def main():
         os.killpg(p.pid, signal.SIGKILL)
         p.wait()
     sw = statistics.median(walls) * 1000
-    sp = statistics.median(pauses)
     print("target: %s, %d threads x %d Python frames" % (a.python, a.threads, a.depth))
     print("")
     sc = statistics.median(cpus) * 1000
@@ -107,8 +125,9 @@ def main():
     print("")
     print("| tool | runs | median wall (ms) | median CPU (ms) | median pause (ms) |")
     print("|---|---|---|---|---|")
-    print("| snakescope dump --native | %d | %.1f | %.1f | %.2f (max %.2f) |"
-          % (a.runs, sw, sc, sp, max(pauses)))
+    row("snakescope dump --native", a.runs, walls, cpus, pauses)
+    if a.baseline:
+        row("baseline (%s) dump --native" % a.baseline, a.runs, bwalls, bcpus, bpauses)
     if gwalls:
         gw = statistics.median(gwalls) * 1000
         gc = statistics.median(gcpus) * 1000
@@ -116,6 +135,9 @@ def main():
               % (len(gwalls), gw, gc))
         print("")
         print("gdb / snakescope: wall %.1fx, CPU %.1fx" % (gw / sw, gc / sc))
+        if a.baseline:
+            print("gdb / baseline: wall %.1fx, CPU %.1fx"
+                  % (gw / (statistics.median(bwalls) * 1000), gc / (statistics.median(bcpus) * 1000)))
     print("(%d C frames in the last snakescope output)" % frames)
 
 

@@ -10,6 +10,8 @@
 #include <unistd.h>
 
 #include "elf/elffile.h"
+#include "elf/linetab.h"
+#include "util/addrmap.h"
 #include "util/xalloc.h"
 
 #define VDSO_MAX (1u << 20)
@@ -23,6 +25,11 @@ struct nmod {
 	bool interp;              /* the python executable or libpython */
 	bool vdso;
 	void *image;              /* the vDSO's copy, owned */
+	/* Its lines, read without libdw when that is much cheaper (see
+	 * linetab.h); NULL: ask libdw. */
+	struct linetab *lines;
+	Dwarf_Addr lines_bias;
+	bool lines_tried;
 };
 
 struct native {
@@ -33,9 +40,24 @@ struct native {
 	struct nmod *mods;
 	size_t nmods;
 	bool attached;
+	/* What each looked-up address (pc - 1 for callers) was named:
+	 * threads of one process share most of their frames, and libdw's
+	 * symbol search is linear in the size of the symbol table. */
+	struct addrmap named;
 	/* The thread being unwound. */
 	pid_t tid;
 	const struct cpu_regs *regs;
+};
+
+/* How one address was named, shared by every frame at it. */
+struct named {
+	struct nmod *mod;         /* NULL: in no reported module */
+	char *function;           /* NULL: no symbol covers it */
+	uint64_t offset;          /* of the looked-up address */
+	bool eval_loop;
+	bool lines_done;          /* file and line were looked up */
+	char *file;
+	int line;
 };
 
 /* Per-unwind state of the frame callback. */
@@ -283,10 +305,21 @@ void native_close(struct native *n)
 {
 	if (!n)
 		return;
+	for (size_t i = 0; i < n->named.cap; i++) {
+		struct named *nm = n->named.keys[i] ? n->named.vals[i] : NULL;
+
+		if (nm) {
+			free(nm->function);
+			free(nm->file);
+			free(nm);
+		}
+	}
+	addrmap_release(&n->named);
 	dwfl_end(n->dwfl);
 	for (size_t i = 0; i < n->nmods; i++) {
 		free(n->mods[i].path);
 		free(n->mods[i].image);
+		linetab_close(n->mods[i].lines);
 	}
 	free(n->mods);
 	free(n->debuginfo_path);
@@ -407,43 +440,104 @@ static bool is_eval_loop(const char *sym, int major)
 	       !strncmp(sym, "_TAIL_CALL_", 11);
 }
 
-static void symbolize_one(struct native *n, struct frame *f, bool interp_lines)
+static void name_symbol(struct native *n, Dwfl_Module *mod, uint64_t at,
+			struct named *nm)
 {
-	uint64_t at = f->address - (f->caller ? 1 : 0);
-	Dwfl_Module *mod = dwfl_addrmodule(n->dwfl, at);
-	const struct nmod *m = NULL;
-	const char *sym, *file;
 	GElf_Off off = 0;
 	GElf_Sym s;
+	const char *sym;
+
+	sym = dwfl_module_addrinfo(mod, at, &off, &s, NULL, NULL, NULL);
+	if (!sym)
+		return;
+	/* "memcpy@@GLIBC_2.14": the version is no part of the name. */
+	nm->function = xstrndup(sym, strcspn(sym, "@"));
+	nm->offset = off;
+	nm->eval_loop = nm->mod && nm->mod->interp &&
+			is_eval_loop(sym, n->src.py_major);
+}
+
+/* The module's compressed separate debug file, read by linetab: libdw
+ * knows it (and its bias) once it has looked for symbols there. */
+static bool line_from_linetab(Dwfl_Module *mod, uint64_t at, struct named *nm)
+{
+	struct nmod *m = nm->mod;
+	Dwarf_Addr bias = (Dwarf_Addr)-1;
+	const char *debugfile = NULL;
+
+	if (!m->lines_tried) {
+		m->lines_tried = true;
+		dwfl_module_info(mod, NULL, NULL, NULL, &bias, NULL, NULL,
+				 &debugfile);
+		if (bias != (Dwarf_Addr)-1 && debugfile)
+			m->lines = linetab_open(debugfile);
+		m->lines_bias = bias;
+	}
+	return m->lines && linetab_find(m->lines, at - m->lines_bias,
+					&nm->file, &nm->line) !=
+			   LINETAB_ASK_LIBDW;
+}
+
+static void name_line(Dwfl_Module *mod, uint64_t at, struct named *nm)
+{
 	Dwfl_Line *line;
-	void **ud = NULL;
+	const char *file;
 	int lineno = 0;
 
-	if (!mod)
-		return;
-	dwfl_module_info(mod, &ud, NULL, NULL, NULL, NULL, NULL, NULL);
-	m = ud ? *ud : NULL;
-	if (m) {
-		f->library = xstrdup(m->base);
-		f->interp = m->interp;
-	}
-	sym = dwfl_module_addrinfo(mod, at, &off, &s, NULL, NULL, NULL);
-	if (sym) {
-		/* "memcpy@@GLIBC_2.14": the version is no part of the name. */
-		f->function = xstrndup(sym, strcspn(sym, "@"));
-		f->offset = off + (f->address - at);
-		f->eval_loop = f->interp && is_eval_loop(sym, n->src.py_major);
-	}
-	/* Line tables are the costly part (DWARF to load, often
-	 * compressed): skip them for frames that will not be shown. */
-	if (f->interp && !interp_lines)
+	nm->lines_done = true;
+	if (line_from_linetab(mod, at, nm))
 		return;
 	line = dwfl_module_getsrc(mod, at);
 	file = line ? dwfl_lineinfo(line, NULL, &lineno, NULL, NULL, NULL) :
 	       NULL;
 	if (file) {
-		f->file = xstrdup(file);
-		f->line = lineno;
+		nm->file = xstrdup(file);
+		nm->line = lineno;
+	}
+}
+
+static struct named *name_address(struct native *n, uint64_t at)
+{
+	struct named *nm = addrmap_get(&n->named, at);
+	Dwfl_Module *mod;
+	void **ud = NULL;
+
+	if (nm)
+		return nm;
+	nm = xcalloc(1, sizeof(*nm));
+	addrmap_put(&n->named, at, nm);
+	mod = dwfl_addrmodule(n->dwfl, at);
+	if (!mod)
+		return nm;
+	dwfl_module_info(mod, &ud, NULL, NULL, NULL, NULL, NULL, NULL);
+	nm->mod = ud ? *ud : NULL;
+	name_symbol(n, mod, at, nm);
+	return nm;
+}
+
+static void symbolize_one(struct native *n, struct frame *f, bool interp_lines)
+{
+	uint64_t at = f->address - (f->caller ? 1 : 0);
+	struct named *nm = at ? name_address(n, at) : NULL;
+
+	if (!nm || !nm->mod)
+		return;
+	f->library = xstrdup(nm->mod->base);
+	f->interp = nm->mod->interp;
+	if (nm->function) {
+		f->function = xstrdup(nm->function);
+		f->offset = nm->offset + (f->address - at);
+		f->eval_loop = nm->eval_loop;
+	}
+	/* Line tables are the costly part (DWARF to load, often
+	 * compressed): skip them for frames that will not be shown. */
+	if (f->interp && !interp_lines)
+		return;
+	if (!nm->lines_done)
+		name_line(dwfl_addrmodule(n->dwfl, at), at, nm);
+	if (nm->file) {
+		f->file = xstrdup(nm->file);
+		f->line = nm->line;
 	}
 }
 

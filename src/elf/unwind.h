@@ -80,7 +80,9 @@ void native_unwind(struct native *n, pid_t tid, const struct cpu_regs *regs,
  * return addresses looked up at pc - 1), file:line when DWARF is there
  * (for the interpreter's own frames only with interp_lines: they are
  * hidden unless --native-all); mark the interpreter's frames and its eval
- * loop.  Reads no target memory. */
+ * loop.  Each distinct address is looked up once per session; lines of
+ * modules with a compressed separate debug file come from linetab.h.
+ * Reads no target memory. */
 void native_symbolize(struct native *n, struct native_stack *st,
 		      bool interp_lines);
 

@@ -173,6 +173,23 @@ def check_dump(t, doc, errors, what):
         check_thread(rec, th["frames"], errors, label)
 
 
+def libc_debug_file(pid):
+    """The separate debug file of the libc process pid maps, where
+    snakescope looks for it (the target's /usr/lib/debug, then ours), by
+    build-id; None when neither has it."""
+    root = "/proc/%d/root" % pid
+    with open("/proc/%d/maps" % pid) as f:
+        libc = next((l.split()[-1] for l in f if re.search(r"/libc\.so\.6$", l)), None)
+    if not libc:
+        return None
+    notes = subprocess.run(["readelf", "-n", root + libc], capture_output=True, text=True).stdout
+    m = re.search(r"Build ID: ([0-9a-f]{4,})", notes)
+    if not m:
+        return None
+    rel = "/usr/lib/debug/.build-id/%s/%s.debug" % (m.group(1)[:2], m.group(1)[2:])
+    return next((p for p in (root + rel, rel) if os.path.exists(p)), None)
+
+
 def main_frames(t, doc):
     main = next(r for r in t.truth["threads"] if r.get("name") == "MainThread")
     return helpers.index_threads(doc)[helpers.truth_key(main)]["frames"]
@@ -211,6 +228,13 @@ def test_native_live(ntarget):
             for k in ("function", "library", "address", "offset", "file", "line"):
                 if k not in f:
                     errors.append("native frame without %r: %r" % (k, f))
+    # libc's file:line come from its compressed debug file (libc6-dbg) read
+    # by src/elf/linetab.c, not libdw (tests/unit/test_linetab.c checks
+    # they are libdw's): there whenever that file is.
+    if start < len(got) and libc_debug_file(t.pid):
+        f = got[start]
+        if not (re.search(r"\.[cS]$", f.get("file") or "") and (f.get("line") or 0) > 0):
+            errors.append("libc has a debug file but %s has no file:line: %r" % (f.get("function"), f))
     # The text shows the same as library!symbol+0xoff, with file:line for
     # the extension (built with -g).
     text = helpers.run_snakescope("dump", "--native", t.pid)
