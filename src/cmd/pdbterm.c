@@ -2,6 +2,7 @@
 #include "cmd/pdbterm.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -20,6 +21,7 @@
 #define FRAME_HDR 5
 #define MAX_FRAME (64u << 20)
 #define HISTORY_LEN 1000
+#define HISTORY_FILE ".snakescope_pdb_history"
 
 struct term {
 	int sock;
@@ -30,6 +32,7 @@ struct term {
 	struct strbuf tail; /* edit: output after its last newline, held
 			     * back because it may be the next prompt */
 	char *prompt;
+	char history[PATH_MAX]; /* the history file, or "" for none */
 };
 
 /* libedit's line callback takes no argument: the session it belongs to.
@@ -89,6 +92,8 @@ static void on_line(char *line)
 
 static void start_prompt(struct term *t)
 {
+	if (t->reading)  /* a second prompt without a line: show it anew */
+		rl_callback_handler_remove();
 	free(t->prompt);
 	t->prompt = strbuf_detach(&t->tail);
 	rl_callback_handler_install(t->prompt, on_line);
@@ -216,6 +221,22 @@ static void on_interrupt(struct term *t, pdb_interrupt_fn interrupt,
 	interrupt(arg);
 }
 
+/* ~/.snakescope_pdb_history, as Python keeps ~/.python_history (libedit
+ * writes it 0600).  No HOME, or not an absolute one: no history file. */
+static void history_file(struct term *t)
+{
+	const char *home = getenv("HOME");
+	int n;
+
+	t->history[0] = '\0';
+	if (!home || home[0] != '/')
+		return;
+	n = snprintf(t->history, sizeof(t->history), "%s/%s", home,
+		     HISTORY_FILE);
+	if (n < 0 || (size_t)n >= sizeof(t->history))
+		t->history[0] = '\0';
+}
+
 static void setup_editing(struct term *t)
 {
 	t->edit = isatty(0) && isatty(1);
@@ -230,6 +251,9 @@ static void setup_editing(struct term *t)
 	rl_outstream = stdout;
 	rl_initialize();
 	stifle_history(HISTORY_LEN);
+	history_file(t);
+	if (t->history[0])
+		read_history(t->history);  /* none yet is fine */
 }
 
 static int relay(struct term *t, pdb_interrupt_fn interrupt, void *arg)
@@ -277,6 +301,8 @@ int pdb_term_relay(int sock, pdb_interrupt_fn interrupt, void *arg)
 	rc = relay(&t, interrupt, arg);
 	if (t.reading)
 		rl_callback_handler_remove();
+	if (t.edit && t.history[0])
+		write_history(t.history);  /* best effort: a read-only home */
 	if (flush_tail(&t))
 		rc = -1;
 	sigaction(SIGINT, &old, NULL);

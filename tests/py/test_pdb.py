@@ -16,10 +16,14 @@ UP, LEFT, CTRL_A, CTRL_D = "\x1b[A", "\x1b[D", "\x01", "\x04"
 class Term(Session):
     """A session on a terminal of a known kind, with keys sent as typed."""
 
-    def __init__(self, pid, *args):
+    def __init__(self, pid, *args, home=None):
         import pty
         self.master, slave = pty.openpty()
         env = dict(os.environ, TERM="xterm")
+        if home is not None:
+            env["HOME"] = str(home)
+        else:
+            env.pop("HOME", None)  # no history file
         self.proc = subprocess.Popen([helpers.SNAKESCOPE, "pdb"] + list(args) + [str(pid)],
                                      stdin=slave, stdout=slave, stderr=slave,
                                      close_fds=True, env=env)
@@ -41,9 +45,9 @@ class Term(Session):
 
 
 @contextlib.contextmanager
-def term(pid, *args):
+def term(pid, *args, home=None):
     """A Term session that must end by itself with status 0."""
-    s = Term(pid, *args)
+    s = Term(pid, *args, home=home)
     try:
         yield s
     except BaseException:
@@ -89,6 +93,26 @@ def test_pdb_line_editing_and_history(interp, start):
     counts_grow(t, "main")
     assert ok(sx(t, "import sys; print(sys.gettrace())")) == "None\n"
     healthy(t, "an edited pdb session")
+
+
+def test_pdb_history_file(interp, start, tmp_path):
+    """The history is kept in ~/.snakescope_pdb_history (0600) for the next
+    session."""
+    t = start_state(start, interp, "pdb")
+    with term(t.pid, home=tmp_path) as s:
+        s.expect("(Pdb) ")
+        assert "42" in s.result("p 6*7")
+        s.keys("q\r")
+        s.expect("detached")
+    path = tmp_path / ".snakescope_pdb_history"
+    assert path.stat().st_mode & 0o077 == 0, oct(path.stat().st_mode)
+    with term(t.pid, home=tmp_path) as s:
+        s.expect("(Pdb) ")
+        # Up: q (the last line), Up again: p 6*7 from the first session
+        assert "42" in s.result(UP + UP)
+        s.keys("q\r")
+        s.expect("detached")
+    healthy(t, "two pdb sessions")
 
 
 def test_pdb_from_a_pipe(interp, start):
