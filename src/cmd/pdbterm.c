@@ -16,6 +16,7 @@
 #include <editline/readline.h>
 
 #include "cmd/bootstrap.h"
+#include "cmd/channel.h"
 #include "util/strbuf.h"
 
 #define FRAME_HDR 5
@@ -47,20 +48,12 @@ static void on_sigint(int sig)
 	interrupted = 1;
 }
 
-static int write_all(int fd, const char *p, size_t n)
+/* To stdout through stdio, where libedit writes too: one order. */
+static int out(const char *p, size_t n)
 {
-	while (n) {
-		ssize_t w = fd == 1 ? write(fd, p, n)
-				    : send(fd, p, n, MSG_NOSIGNAL);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
+	if (n && fwrite(p, 1, n, stdout) != n)
+		return -1;
+	return fflush(stdout) ? -1 : 0;
 }
 
 /* The user is done (Ctrl-D, or stdin ended): pdb reads EOF, which quits
@@ -78,15 +71,15 @@ static void on_line(char *line)
 	rl_callback_handler_remove();
 	t->reading = false;
 	if (!line) {
-		write_all(1, "\n", 1);
+		out("\n", 1);
 		end_input(t);
 		return;
 	}
 	if (*line)
 		add_history(line);
 	/* a failed send shows as the socket's end in the relay */
-	if (!write_all(t->sock, line, strlen(line)))
-		write_all(t->sock, "\n", 1);
+	if (!channel_send_raw(t->sock, line, strlen(line)))
+		channel_send_raw(t->sock, "\n", 1);
 	free(line);
 }
 
@@ -102,7 +95,7 @@ static void start_prompt(struct term *t)
 
 static int flush_tail(struct term *t)
 {
-	int rc = write_all(1, t->tail.buf, t->tail.len);
+	int rc = out(t->tail.buf, t->tail.len);
 
 	strbuf_reset(&t->tail);
 	return rc;
@@ -114,19 +107,19 @@ static int show_output(struct term *t, const char *buf, size_t len)
 	size_t whole;
 
 	if (!t->edit)
-		return write_all(1, buf, len);
+		return out(buf, len);
 	if (t->reading) {
 		/* not expected while pdb waits: give the tty back first */
 		rl_callback_handler_remove();
 		t->reading = false;
-		write_all(1, "\n", 1);
+		out("\n", 1);
 	}
 	strbuf_add(&t->tail, buf, len);
 	nl = memrchr(t->tail.buf, '\n', t->tail.len);
 	if (!nl)
 		return 0;
 	whole = (size_t)(nl - t->tail.buf) + 1;
-	if (write_all(1, t->tail.buf, whole))
+	if (out(t->tail.buf, whole))
 		return -1;
 	memmove(t->tail.buf, t->tail.buf + whole, t->tail.len - whole);
 	t->tail.len -= whole;
@@ -202,7 +195,7 @@ static int from_user(struct term *t, short revents)
 		return 0;
 	if (n <= 0)
 		end_input(t);
-	else if (write_all(t->sock, buf, (size_t)n))
+	else if (channel_send_raw(t->sock, buf, (size_t)n))
 		return 1;
 	return 0;
 }
@@ -214,7 +207,7 @@ static void on_interrupt(struct term *t, pdb_interrupt_fn interrupt,
 {
 	if (t->reading) {
 		rl_callback_handler_remove();
-		write_all(1, "\n", 1);
+		out("\n", 1);
 		rl_callback_handler_install(t->prompt, on_line);
 		return;
 	}
