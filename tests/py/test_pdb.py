@@ -4,13 +4,18 @@ interpreter.  The basic pdb session (breakpoint, p, c, Ctrl-C, q) is in
 test_exec.py."""
 import contextlib
 import os
-import signal
 import subprocess
 
 import helpers
 from test_exec import BLOCKING, Session, counts_grow, healthy, ok, start_state, sx
 
-UP, LEFT, CTRL_A, CTRL_D = "\x1b[A", "\x1b[D", "\x01", "\x04"
+UP, LEFT, CTRL_A, CTRL_C, CTRL_D = "\x1b[A", "\x1b[D", "\x01", "\x03", "\x04"
+
+
+def take_terminal():
+    import fcntl
+    import termios
+    fcntl.ioctl(0, termios.TIOCSCTTY, 0)
 
 
 class Term(Session):
@@ -24,9 +29,12 @@ class Term(Session):
             env["HOME"] = str(home)
         else:
             env.pop("HOME", None)  # no history file
+        # the pty is snakescope's controlling terminal: Ctrl-C typed
+        # there is a SIGINT from the terminal, as for a user
         self.proc = subprocess.Popen([helpers.SNAKESCOPE, "pdb"] + list(args) + [str(pid)],
                                      stdin=slave, stdout=slave, stderr=slave,
-                                     close_fds=True, env=env)
+                                     close_fds=True, env=env, start_new_session=True,
+                                     preexec_fn=take_terminal)
         os.close(slave)
         self.seen = ""
 
@@ -82,10 +90,16 @@ def test_pdb_line_editing_and_history(interp, start):
         # Ctrl-C at the prompt drops the line being typed
         s.keys("p 5")
         s.expect("p 5")  # libedit has it (echoed), then Ctrl-C
-        os.kill(s.proc.pid, signal.SIGINT)
+        s.keys(CTRL_C)
         s.expect("(Pdb) ")
         got = s.result("p 7")
         assert "7" in got and "57" not in got, got
+        # Ctrl-C while the target runs stops it in the debugger again
+        s.keys("c\r")
+        s.expect("c\r\n")
+        counts_grow(t, "main")
+        s.keys(CTRL_C)
+        assert "execstates.py" in s.expect("(Pdb) ")
         # the debugger still works: step on, then Ctrl-D detaches
         s.result("n")
         s.keys(CTRL_D)
@@ -119,8 +133,14 @@ def test_pdb_from_a_pipe(interp, start):
     """stdin not a terminal: plain lines, no escape sequences, and the end
     of the input detaches like Ctrl-D."""
     t = start_state(start, interp, "pdb")
-    p = subprocess.run([helpers.SNAKESCOPE, "pdb", str(t.pid)], input=b"p 6*7\nw\n",
-                       capture_output=True, timeout=60)
+    try:
+        p = subprocess.run([helpers.SNAKESCOPE, "pdb", str(t.pid)], input=b"p 6*7\nw\n",
+                           capture_output=True, timeout=60)
+    except subprocess.TimeoutExpired as e:
+        # where the target is tells whether pdb ever stopped it
+        d = helpers.run_snakescope("dump", t.pid)
+        raise AssertionError("no end within 60 s: out=%r err=%r\nthe target:\n%s%s"
+                             % (e.stdout, e.stderr, d.out, d.err))
     out, err = p.stdout.decode("utf-8", "replace"), p.stderr.decode("utf-8", "replace")
     assert p.returncode == 0, (p.returncode, out, err)
     assert "(Pdb) 42\n" in out and "main()" in out, out
