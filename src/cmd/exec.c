@@ -6,16 +6,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
-#include "cmd/bootstrap.h"
-#include "cmd/channel.h"
 #include "cmd/cmd.h"
 #include "cmd/execopts.h"
 #include "cmd/execsession.h"
-#include "cmd/live.h"
-#include "cmd/runcode.h"
 #include "util/strbuf.h"
 
 #define MAX_CODE (16u << 20)

@@ -21,7 +21,7 @@ int exec_opts_parse(int argc, char **argv, bool with_code,
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	/* pdb has no -c: its table stops before "code" is reachable */
+	/* pdb has no -c: its table starts after the "code" entry */
 	const struct option *lo = with_code ? longopts : longopts + 1;
 	int c, rc = 0;
 
