@@ -11,9 +11,9 @@ BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 VERSION  := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 
 CC       ?= cc
-PKGS     := libelf libdw libprotobuf-c zlib libzstd liblz4 liblzma ncursesw
+PKGS     := libelf libdw libprotobuf-c zlib libzstd liblz4 liblzma ncursesw libedit
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lelf -ldw -lprotobuf-c -lz -lzstd -llz4 -llzma -lncursesw -ltinfo)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lelf -ldw -lprotobuf-c -lz -lzstd -llz4 -llzma -lncursesw -ltinfo -ledit)
 
 ifdef SAN
 BUILD    ?= build-san

@@ -50,10 +50,10 @@ _snakescope()
 		;;
 	exec)
 		case $prev in
-		-c | --code | -t | --timeout) return ;;
+		-c | --code | -T | --thread | -t | --timeout) return ;;
 		esac
 		if [[ $cur == -* ]]; then
-			COMPREPLY=($(compgen -W "--code --timeout --help" -- "$cur"))
+			COMPREPLY=($(compgen -W "--code --thread --timeout --help" -- "$cur"))
 			return
 		fi
 		# after the PID: a file of code

@@ -18,6 +18,8 @@
 #define MSG_EXC 'x'    /* the traceback: the code raised */
 #define MSG_DONE 'd'   /* the code ran to its end */
 #define MSG_IN 'i'     /* to the target: a line of input (pdb) */
+#define MSG_PROMPT 'p' /* pdb waits for a line: the output since the last
+			* newline is its prompt */
 
 /* The source for PyRun_SimpleString: one top-level try statement that
  * binds no name in __main__, connecting to sock_path.  payload (len

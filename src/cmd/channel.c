@@ -150,7 +150,7 @@ int channel_accept(struct channel *c, int timeout_ms, struct err *e)
 	return 0;
 }
 
-static int write_all(int fd, const void *buf, size_t len)
+int channel_send_raw(int fd, const void *buf, size_t len)
 {
 	const char *p = buf;
 
@@ -174,7 +174,8 @@ int channel_send(struct channel *c, char kind, const void *buf, size_t len,
 			   (uint8_t)(len >> 16), (uint8_t)(len >> 8),
 			   (uint8_t)len };
 
-	if (write_all(c->fd, hdr, 5) || write_all(c->fd, buf, len))
+	if (channel_send_raw(c->fd, hdr, 5) ||
+	    channel_send_raw(c->fd, buf, len))
 		return err_set(e, SS_EGONE, "the target closed the channel: %s",
 			       strerror(errno));
 	return 0;

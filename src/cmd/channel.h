@@ -36,6 +36,10 @@ int channel_accept(struct channel *c, int timeout_ms, struct err *e);
 int channel_send(struct channel *c, char kind, const void *buf, size_t len,
 		 struct err *e);
 
+/* All of buf on socket fd, unframed (pdb's input lines), without SIGPIPE
+ * when the peer is gone: 0 or -1. */
+int channel_send_raw(int fd, const void *buf, size_t len);
+
 /* Receive one message; *buf is malloc'ed and NUL-terminated.  0, 1 at
  * end of stream (the target closed it, or died), or SS_E*. */
 int channel_recv(struct channel *c, char *kind, char **buf, size_t *len,

@@ -3,29 +3,22 @@
  * here.  How the safe point is reached: runcode.h. */
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
-#include "cmd/bootstrap.h"
-#include "cmd/channel.h"
 #include "cmd/cmd.h"
+#include "cmd/execopts.h"
 #include "cmd/execsession.h"
-#include "cmd/live.h"
-#include "cmd/runcode.h"
 #include "util/strbuf.h"
 
-#define DEFAULT_TIMEOUT 10
-#define MAX_TIMEOUT 86400
 #define MAX_CODE (16u << 20)
 
 void cmd_exec_usage(FILE *out)
 {
-	fputs("usage: snakescope exec [--timeout SEC] PID -c CODE\n"
-	      "       snakescope exec [--timeout SEC] PID FILE\n\n"
+	fputs("usage: snakescope exec [--thread TID] [--timeout SEC] PID -c CODE\n"
+	      "       snakescope exec [--thread TID] [--timeout SEC] PID FILE\n\n"
 	      "Run Python code inside the running process PID, in its main\n"
 	      "interpreter, at a point where the interpreter is consistent, and\n"
 	      "wait for it to finish.  The code runs in __main__'s namespace;\n"
@@ -36,6 +29,10 @@ void cmd_exec_usage(FILE *out)
 	      "standard input.\n\n"
 	      "options:\n"
 	      "  -c, --code CODE    the code to run (instead of FILE)\n"
+	      "  -T, --thread TID   run it in this thread (as /proc lists\n"
+	      "                     it), which must be waiting in a system\n"
+	      "                     call (a sleep, a lock, a read) unless it\n"
+	      "                     is the main thread\n"
 	      "  -t, --timeout SEC  how long to wait for a safe point (default\n"
 	      "                     10); if none is reached (a thread holds the\n"
 	      "                     GIL in native code), exec gives up, says\n"
@@ -44,13 +41,6 @@ void cmd_exec_usage(FILE *out)
 	      "exit status: 0 the code ran, 1 it raised (the traceback is\n"
 	      "shown) or exec failed, 3 permission denied\n", out);
 }
-
-struct exec_opts {
-	int pid;
-	unsigned timeout;
-	const char *code;
-	const char *file;
-};
 
 static int read_code(const char *file, char **out, struct err *e)
 {
@@ -76,83 +66,17 @@ static int read_code(const char *file, char **out, struct err *e)
 	return 0;
 }
 
-static int parse_opts(int argc, char **argv, struct exec_opts *o,
-		      struct err *e)
+/* The positional arguments after PID: -c CODE or one FILE. */
+static int check_code_args(const struct exec_opts *o, struct err *e)
 {
-	static const struct option longopts[] = {
-		{ "code", required_argument, NULL, 'c' },
-		{ "timeout", required_argument, NULL, 't' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	int c, rc;
-
-	o->timeout = DEFAULT_TIMEOUT;
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "c:t:h", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'c':
-			o->code = optarg;
-			break;
-		case 't':
-			rc = parse_uint_opt("--timeout", optarg, &o->timeout,
-					    MAX_TIMEOUT, e);
-			if (rc)
-				return rc;
-			break;
-		case 'h':
-			return 1;
-		default:
-			return err_set(e, SS_EUSAGE, "unknown option '%s'",
-				       argv[optind - 1]);
-		}
-	}
-	if (optind >= argc)
-		return err_set(e, SS_EUSAGE, "no PID given");
-	rc = parse_pid(argv[optind++], &o->pid, e);
-	if (rc)
-		return rc;
-	if (o->code && optind != argc)
+	if (o->code && o->nrest)
 		return err_set(e, SS_EUSAGE, "give either -c CODE or FILE, "
 			       "not both");
-	if (!o->code && optind != argc - 1)
-		return err_set(e, SS_EUSAGE, optind == argc ?
-			       "no code given (-c CODE or FILE)" :
-			       "too many arguments");
-	o->file = o->code ? NULL : argv[optind];
+	if (!o->code && o->nrest != 1)
+		return err_set(e, SS_EUSAGE, o->nrest ?
+			       "too many arguments" :
+			       "no code given (-c CODE or FILE)");
 	return 0;
-}
-
-/* Relay the code's output until it finishes: 0 ran, 1 raised. */
-static int relay(struct channel *ch, struct err *e)
-{
-	for (;;) {
-		char kind = 0, *buf = NULL;
-		size_t len = 0;
-		int rc = channel_recv(ch, &kind, &buf, &len, e);
-
-		if (rc < 0)
-			return rc;
-		if (rc == 1)
-			return exec_session_lost(ch->pid, e);
-		switch (kind) {
-		case MSG_OUT:
-			fwrite(buf, 1, len, stdout);
-			fflush(stdout);
-			break;
-		case MSG_ERR:
-		case MSG_EXC:
-			fflush(stdout);
-			fwrite(buf, 1, len, stderr);
-			break;
-		}
-		free(buf);
-		if (kind == MSG_DONE)
-			return 0;
-		if (kind == MSG_EXC)
-			return 1;
-	}
 }
 
 int cmd_exec(int argc, char **argv, struct ctx *ctx)
@@ -160,30 +84,34 @@ int cmd_exec(int argc, char **argv, struct ctx *ctx)
 	struct exec_opts o = { 0 };
 	struct exec_session es;
 	struct strbuf msg = STRBUF_INIT;
+	const char *file;
 	char *code = NULL;
 	int rc;
 
-	rc = parse_opts(argc, argv, &o, &ctx->err);
+	rc = exec_opts_parse(argc, argv, true, &o, &ctx->err);
 	if (rc == 1) {
 		cmd_exec_usage(stdout);
 		return 0;
 	}
+	if (!rc)
+		rc = check_code_args(&o, &ctx->err);
 	if (rc)
 		return rc;
-	if (o.file) {
-		rc = read_code(o.file, &code, &ctx->err);
+	file = o.code ? NULL : o.rest[0];
+	if (file) {
+		rc = read_code(file, &code, &ctx->err);
 		if (rc)
 			return rc;
 	}
-	strbuf_addstr(&msg, o.file ? (strcmp(o.file, "-") ? o.file : "<stdin>")
-				   : "<exec>");
-	strbuf_add(&msg, "", 1);
-	strbuf_addstr(&msg, o.code ? o.code : code);
-	rc = exec_session_start(&es, o.pid, o.timeout, 0, msg.buf, msg.len,
-				&ctx->err);
+	exec_payload(&msg, file ? (strcmp(file, "-") ? file : "<stdin>")
+				: "<exec>", o.code ? o.code : code);
+	rc = exec_session_start(&es, o.pid, (pid_t)o.tid, o.timeout, msg.buf,
+				msg.len, &ctx->err);
+	if (rc == SS_EUSAGE)
+		ctx->usage_shown = 1;  /* a wrong --thread: one line says it */
 	if (rc)
 		goto out;
-	rc = relay(&es.ch, &ctx->err);
+	rc = exec_session_results(&es, stdout, &ctx->err);
 	exec_session_end(&es, rc >= 0);
 	if (rc == 1)
 		rc = CMD_EXIT_BASE + 1;

@@ -103,25 +103,41 @@ static int hand_over(struct exec_session *es, long long deadline,
 	}
 }
 
-int exec_session_open(struct exec_session *es, int pid, struct err *e)
+/* Checked once the pid is known to be a Python process, so that a wrong
+ * pid is reported as such and not as a wrong thread. */
+static int check_thread(pid_t pid, pid_t tid, struct err *e)
+{
+	char state;
+
+	if (!tid || procfs_thread_state(pid, tid, &state) == 0)
+		return 0;
+	return err_set(e, SS_EUSAGE, "thread %d is not a thread of process %d "
+		       "(its threads are listed in /proc/%d/task)", (int)tid,
+		       (int)pid, (int)pid);
+}
+
+int exec_session_open(struct exec_session *es, int pid, pid_t tid,
+		      struct err *e)
 {
 	int rc;
 
 	memset(es, 0, sizeof(*es));
 	es->ch.fd = es->ch.listen_fd = -1;
+	es->tid = tid;
 	rc = live_open(&es->lv, pid, e);
 	if (rc)
 		return rc;
 	es->lv_open = true;
-	rc = channel_open(&es->ch, pid, e);
+	rc = check_thread(pid, tid, e);
+	if (!rc)
+		rc = channel_open(&es->ch, pid, e);
 	if (rc)
 		exec_session_end(es, false);
 	return rc;
 }
 
 int exec_session_run(struct exec_session *es, unsigned timeout,
-		     pid_t only_tid, const char *payload, size_t len,
-		     struct err *e)
+		     const char *payload, size_t len, struct err *e)
 {
 	long long deadline = now_ms() + (long long)timeout * 1000;
 	pid_t pid = es->lv.pid;
@@ -130,7 +146,7 @@ int exec_session_run(struct exec_session *es, unsigned timeout,
 	es->boot = bootstrap_source(es->ch.target_sock, payload, len);
 	es->rc.lv = &es->lv;
 	es->rc.code = es->boot;
-	es->rc.only_tid = only_tid;
+	es->rc.only_tid = es->tid;
 	if (es->lv.py.layout.rdbg.present) {
 		rc = channel_write_file(&es->ch, "boot.py", es->boot,
 					es->script, sizeof(es->script), e);
@@ -158,15 +174,48 @@ fail:
 	return rc;
 }
 
-int exec_session_start(struct exec_session *es, int pid, unsigned timeout,
-		       pid_t only_tid, const char *payload, size_t len,
+int exec_session_start(struct exec_session *es, int pid, pid_t tid,
+		       unsigned timeout, const char *payload, size_t len,
 		       struct err *e)
 {
-	int rc = exec_session_open(es, pid, e);
+	int rc = exec_session_open(es, pid, tid, e);
 
 	if (!rc)
-		rc = exec_session_run(es, timeout, only_tid, payload, len, e);
+		rc = exec_session_run(es, timeout, payload, len, e);
 	return rc;
+}
+
+void exec_payload(struct strbuf *sb, const char *name, const char *src)
+{
+	strbuf_addstr(sb, name);
+	strbuf_add(sb, "", 1);
+	strbuf_addstr(sb, src);
+}
+
+int exec_session_results(struct exec_session *es, FILE *out, struct err *e)
+{
+	for (;;) {
+		char kind = 0, *buf = NULL;
+		size_t len = 0;
+		int rc = channel_recv(&es->ch, &kind, &buf, &len, e);
+
+		if (rc < 0)
+			return rc;
+		if (rc == 1)
+			return exec_session_lost(es->ch.pid, e);
+		if (kind == MSG_OUT) {
+			fwrite(buf, 1, len, out);
+			fflush(out);
+		} else if (kind == MSG_ERR || kind == MSG_EXC) {
+			fflush(stdout);
+			fwrite(buf, 1, len, stderr);
+		}
+		free(buf);
+		if (kind == MSG_DONE)
+			return 0;
+		if (kind == MSG_EXC)
+			return 1;
+	}
 }
 
 static bool gone(pid_t pid)

@@ -4,11 +4,13 @@
 #ifndef SS_CMD_EXECSESSION_H
 #define SS_CMD_EXECSESSION_H
 
+#include <stdio.h>
 #include <sys/types.h>
 
 #include "cmd/channel.h"
 #include "cmd/live.h"
 #include "cmd/runcode.h"
+#include "util/strbuf.h"
 
 struct exec_session {
 	struct live lv;
@@ -16,6 +18,7 @@ struct exec_session {
 	struct runcode rc;
 	char *boot;
 	char script[160];  /* boot.py as the target names it (PEP 768) */
+	pid_t tid;         /* 0, or the one thread to run the code in */
 	bool lv_open;
 };
 
@@ -23,16 +26,25 @@ struct exec_session {
  * bootstrap_source()); on failure
  * everything is released again.  A safe point not reached within
  * timeout seconds is SS_EIO with a message naming the target's state. */
-int exec_session_start(struct exec_session *es, int pid, unsigned timeout,
-		       pid_t only_tid, const char *payload, size_t len,
+int exec_session_start(struct exec_session *es, int pid, pid_t tid,
+		       unsigned timeout, const char *payload, size_t len,
 		       struct err *e);
 
 /* The two halves of exec_session_start(): open the target and the
- * channel (es->ch.target_sock is known from then on), then run. */
-int exec_session_open(struct exec_session *es, int pid, struct err *e);
+ * channel (es->ch.target_sock is known from then on), then run.  A tid
+ * (--thread) that is not a thread of pid is SS_EUSAGE, one line. */
+int exec_session_open(struct exec_session *es, int pid, pid_t tid,
+		      struct err *e);
 int exec_session_run(struct exec_session *es, unsigned timeout,
-		     pid_t only_tid, const char *payload, size_t len,
-		     struct err *e);
+		     const char *payload, size_t len, struct err *e);
+
+/* The payload the bootstrap runs: the file name tracebacks show, a NUL,
+ * the source. */
+void exec_payload(struct strbuf *sb, const char *name, const char *src);
+
+/* Relay the code's output (to out) and its errors and traceback (to
+ * stderr) until it finishes: 0 it ran, 1 it raised, or SS_E*. */
+int exec_session_results(struct exec_session *es, FILE *out, struct err *e);
 
 /* The channel closed early: the target exited, or the code ended it. */
 int exec_session_lost(pid_t pid, struct err *e);

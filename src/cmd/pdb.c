@@ -5,23 +5,16 @@
  * line the thread runs in its own code.  Quitting (q, Ctrl-D, or
  * snakescope going away) clears the breakpoints and the trace function:
  * the process runs on as before. */
-#include <errno.h>
-#include <getopt.h>
-#include <poll.h>
-#include <signal.h>
 #include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include "cmd/bootstrap.h"
 #include "cmd/channel.h"
 #include "cmd/cmd.h"
+#include "cmd/execopts.h"
 #include "cmd/execsession.h"
+#include "cmd/pdbterm.h"
 #include "util/strbuf.h"
-
-#define DEFAULT_TIMEOUT 10
 
 void cmd_pdb_usage(FILE *out)
 {
@@ -32,8 +25,12 @@ void cmd_pdb_usage(FILE *out)
 	      "waiting, e.g. in a sleep or a lock).  Set breakpoints, inspect,\n"
 	      "continue with c, Ctrl-C stops the running thread again; q or\n"
 	      "Ctrl-D ends the session, clears the breakpoints and leaves the\n"
-	      "process running as before.  The\n"
-	      "process's own stdin and stdout are not touched.\n\n"
+	      "process running as before.  The process's own stdin and stdout\n"
+	      "are not touched.  On a terminal, lines are edited as in a shell\n"
+	      "(arrow keys, Ctrl-A, Ctrl-E; Ctrl-C drops the line) with a\n"
+	      "history (Up, Down) kept in ~/.snakescope_pdb_history; from a\n"
+	      "pipe, the lines are read as they come and the end of input\n"
+	      "detaches.\n\n"
 	      "options:\n"
 	      "  -T, --thread TID   the thread to debug (as /proc lists it)\n"
 	      "  -t, --timeout SEC  how long to wait for a safe point (default 10)\n"
@@ -43,30 +40,37 @@ void cmd_pdb_usage(FILE *out)
 /* Runs in the target through exec's bootstrap; path is appended. */
 static const char pdb_py[] =
 "def _snakescope_pdb(path):\n"
-"    import pdb, socket, sys\n"
+"    import pdb, socket, struct, sys\n"
 "    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)\n"
 "    s.connect(path)\n"
-"    state = {'dead': False, 'buf': b''}\n"
+"    state = {'dead': False, 'eof': False, 'buf': b''}\n"
+/* Framed as the channel's messages: 'o' output, 'p' waiting for a line
+ * (the terminal side then shows the last line's text as the prompt). */
+"    def send(kind, data):\n"
+"        if state['dead']:\n"
+"            return\n"
+"        try:\n"
+"            s.sendall(kind + struct.pack('>I', len(data)) + data)\n"
+"        except Exception:\n"
+"            state['dead'] = True\n"
 "    class IO(object):\n"
 "        def write(self, text):\n"
-"            if state['dead']:\n"
-"                return\n"
 "            if not isinstance(text, bytes):\n"
 "                text = text.encode('utf-8', 'replace')\n"
-"            try:\n"
-"                s.sendall(text)\n"
-"            except Exception:\n"
-"                state['dead'] = True\n"
+"            send(b'o', text)\n"
 "        def flush(self):\n"
 "            pass\n"
 "        def readline(self):\n"
-"            while not state['dead'] and b'\\n' not in state['buf']:\n"
+"            if b'\\n' not in state['buf']:\n"
+"                send(b'p', b'')\n"
+"            while not state['eof'] and b'\\n' not in state['buf']:\n"
 "                try:\n"
 "                    chunk = s.recv(4096)\n"
 "                except Exception:\n"
 "                    chunk = b''\n"
+/* the user's end of input (Ctrl-D): pdb quits, and still says so */
 "                if not chunk:\n"
-"                    state['dead'] = True\n"
+"                    state['eof'] = True\n"
 "                state['buf'] += chunk\n"
 "            line, sep, rest = state['buf'].partition(b'\\n')\n"
 "            state['buf'] = rest\n"
@@ -80,7 +84,7 @@ static const char pdb_py[] =
 "            self.set_continue()\n"
 "            sys.settrace(None)\n"
 "            io.write('snakescope: detached, the process runs on\\n')\n"
-"            state['dead'] = True\n"
+"            state['dead'] = state['eof'] = True\n"
 "            if getattr(pdb, '_snakescope_session', None) is self:\n"
 "                del pdb._snakescope_session\n"
 "            try:\n"
@@ -139,111 +143,20 @@ static const char break_py[] =
 "finally:\n"
 "    del _snakescope_break\n";
 
-struct pdb_opts {
-	int pid;
-	unsigned tid;
-	unsigned timeout;
-};
-
-static int parse_opts(int argc, char **argv, struct pdb_opts *o,
-		      struct err *e)
-{
-	static const struct option longopts[] = {
-		{ "thread", required_argument, NULL, 'T' },
-		{ "timeout", required_argument, NULL, 't' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	int c, rc;
-
-	o->timeout = DEFAULT_TIMEOUT;
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "T:t:h", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'T':
-			rc = parse_uint_opt("--thread", optarg, &o->tid,
-					    0x7fffffff, e);
-			break;
-		case 't':
-			rc = parse_uint_opt("--timeout", optarg, &o->timeout,
-					    86400, e);
-			break;
-		case 'h':
-			return 1;
-		default:
-			return err_set(e, SS_EUSAGE, "unknown option '%s'",
-				       argv[optind - 1]);
-		}
-		if (rc)
-			return rc;
-	}
-	if (optind != argc - 1)
-		return err_set(e, SS_EUSAGE, optind == argc ? "no PID given" :
-			       "too many arguments");
-	return parse_pid(argv[optind], &o->pid, e);
-}
-
-/* The arming code's own result: 0 armed, 1 it raised (shown). */
-static int arm_result(struct channel *ch, struct err *e)
-{
-	for (;;) {
-		char kind = 0, *buf = NULL;
-		size_t len = 0;
-		int rc = channel_recv(ch, &kind, &buf, &len, e);
-
-		if (rc < 0)
-			return rc;
-		if (rc == 1)
-			return exec_session_lost(ch->pid, e);
-		if (kind == MSG_EXC || kind == MSG_ERR || kind == MSG_OUT)
-			fwrite(buf, 1, len, stderr);
-		free(buf);
-		if (kind == MSG_DONE)
-			return 0;
-		if (kind == MSG_EXC)
-			return 1;
-	}
-}
-
-static int write_all(int fd, const char *p, size_t n)
-{
-	while (n) {
-		ssize_t w = write(fd, p, n);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
-static volatile sig_atomic_t interrupted;
-
-static void on_sigint(int sig)
-{
-	(void)sig;
-	interrupted = 1;
-}
-
 /* Ctrl-C: run the break code in the thread, as the arming code ran. */
-static void interrupt_target(const struct pdb_opts *o)
+static void interrupt_target(void *arg)
 {
+	const struct exec_opts *o = arg;
 	struct exec_session es;
 	struct strbuf code = STRBUF_INIT;
 	struct err e = { 0 };
 	int rc;
 
-	strbuf_addstr(&code, "<snakescope-pdb>");
-	strbuf_add(&code, "", 1);
-	strbuf_addstr(&code, break_py);
-	rc = exec_session_start(&es, o->pid, o->timeout, (pid_t)o->tid,
+	exec_payload(&code, "<snakescope-pdb>", break_py);
+	rc = exec_session_start(&es, o->pid, (pid_t)o->tid, o->timeout,
 				code.buf, code.len, &e);
 	if (!rc) {
-		rc = arm_result(&es.ch, &e);
+		rc = exec_session_results(&es, stderr, &e);
 		exec_session_end(&es, rc >= 0);
 	}
 	if (rc)
@@ -252,101 +165,61 @@ static void interrupt_target(const struct pdb_opts *o)
 	strbuf_release(&code);
 }
 
-/* Terminal <-> session until either side ends it. */
-static int relay(int sock, const struct pdb_opts *o)
+/* The arming code ran: pdb connects on its own and the session runs. */
+static int run_session(struct exec_session *es, struct exec_opts *o,
+		       struct err *e)
 {
-	struct pollfd p[2] = { { .fd = 0, .events = POLLIN },
-			       { .fd = sock, .events = POLLIN } };
-	char buf[4096];
-	bool in_open = true;
+	int rc;
 
-	for (;;) {
-		ssize_t n;
-
-		p[0].fd = in_open ? 0 : -1;
-		if (interrupted) {
-			interrupted = 0;
-			interrupt_target(o);
-			continue;
-		}
-		if (poll(p, 2, -1) < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		if (p[1].revents) {
-			n = read(sock, buf, sizeof(buf));
-			if (n <= 0)
-				return 0;
-			if (write_all(1, buf, (size_t)n))
-				return -1;
-		}
-		if (in_open && p[0].revents) {
-			n = read(0, buf, sizeof(buf));
-			if (n <= 0) {
-				/* Ctrl-D: the session quits and detaches */
-				shutdown(sock, SHUT_WR);
-				in_open = false;
-			} else if (write_all(sock, buf, (size_t)n)) {
-				return 0;
-			}
-		}
-	}
+	close(es->ch.fd); /* the arming connection; pdb has its own */
+	es->ch.fd = -1;
+	rc = channel_accept(&es->ch, 5000, e);
+	if (rc == 0)
+		return err_set(e, SS_EIO, "the debugger in process %d did "
+			       "not connect", o->pid);
+	if (rc < 0)
+		return rc;
+	fprintf(stderr, "snakescope: pdb armed in process %d: it stops at the "
+		"next line the thread runs; Ctrl-C stops it again, q "
+		"detaches\n", o->pid);
+	if (pdb_term_relay(es->ch.fd, interrupt_target, o))
+		return err_set(e, SS_EIO, "terminal I/O failed");
+	return 0;
 }
 
 int cmd_pdb(int argc, char **argv, struct ctx *ctx)
 {
-	struct pdb_opts o = { 0 };
+	struct exec_opts o = { 0 };
 	struct exec_session es;
 	struct strbuf code = STRBUF_INIT;
 	int rc;
 
-	rc = parse_opts(argc, argv, &o, &ctx->err);
+	rc = exec_opts_parse(argc, argv, false, &o, &ctx->err);
 	if (rc == 1) {
 		cmd_pdb_usage(stdout);
 		return 0;
 	}
+	if (!rc && o.nrest)
+		rc = err_set(&ctx->err, SS_EUSAGE, "too many arguments");
 	if (rc)
 		return rc;
-	rc = exec_session_open(&es, o.pid, &ctx->err);
+	rc = exec_session_open(&es, o.pid, (pid_t)o.tid, &ctx->err);
+	if (rc == SS_EUSAGE)
+		ctx->usage_shown = 1;  /* a wrong --thread: one line says it */
 	if (rc)
 		return rc;
-	strbuf_addstr(&code, "<snakescope-pdb>");
-	strbuf_add(&code, "", 1);
-	strbuf_addstr(&code, pdb_py);
+	exec_payload(&code, "<snakescope-pdb>", pdb_py);
 	strbuf_addstr(&code, "try:\n    _snakescope_pdb(");
 	bootstrap_literal(&code, es.ch.target_sock);
 	strbuf_addstr(&code, ")\nfinally:\n    del _snakescope_pdb\n");
-	rc = exec_session_run(&es, o.timeout, (pid_t)o.tid, code.buf,
-			      code.len, &ctx->err);
-	if (rc) {
-		strbuf_release(&code);
-		return rc;
-	}
-	rc = arm_result(&es.ch, &ctx->err);
-	if (rc == 0) {
-		close(es.ch.fd); /* the arming connection; pdb has its own */
-		es.ch.fd = -1;
-		rc = channel_accept(&es.ch, 5000, &ctx->err);
-		if (rc == 0)
-			rc = err_set(&ctx->err, SS_EIO, "the debugger in "
-				     "process %d did not connect", o.pid);
-		else if (rc == 1) {
-			struct sigaction sa = { .sa_handler = on_sigint };
-
-			fprintf(stderr, "snakescope: pdb armed in process %d: "
-				"it stops at the next line the thread runs; "
-				"Ctrl-C stops it again, q detaches\n", o.pid);
-			/* no SA_RESTART: poll() returns to look at the flag */
-			sigaction(SIGINT, &sa, NULL);
-			rc = relay(es.ch.fd, &o) ? err_set(&ctx->err, SS_EIO,
-							   "terminal I/O failed")
-						 : 0;
-			signal(SIGINT, SIG_DFL);
-		}
-	}
-	exec_session_end(&es, rc >= 0);
+	rc = exec_session_run(&es, o.timeout, code.buf, code.len, &ctx->err);
 	strbuf_release(&code);
+	if (rc)
+		return rc;
+	rc = exec_session_results(&es, stderr, &ctx->err);
+	if (rc == 0)
+		rc = run_session(&es, &o, &ctx->err);
+	exec_session_end(&es, rc >= 0);
 	if (rc == 1)
 		rc = CMD_EXIT_BASE + 1;
 	return rc;
