@@ -27,21 +27,17 @@ static void note_pages(struct page_trace *t, uint64_t addr, size_t len)
 	if (last - first > 4096)
 		return;           /* the cache does not keep long reads either */
 	for (uint64_t page = first; page <= last; page += 4096) {
-		size_t i;
+		uint64_t *slot = &t->recent[(page / 4096) % SAMPLER_TRACE_RECENT];
 
-		/* Most reads are of the page the previous one read. */
-		if (t->last < t->n && t->pages[t->last] == page)
+		if (*slot == page + 1)
 			continue;
-		i = (uintptr_t)addrmap_get(&t->noted, page);
-		if (i) {
-			t->last = i - 1;
-			continue;
+		if (!addrmap_get(&t->noted, page)) {
+			if (t->n == SAMPLER_PREFETCH_MAX)
+				continue;
+			t->pages[t->n++] = page;
+			addrmap_put(&t->noted, page, (void *)1);
 		}
-		if (t->n == SAMPLER_PREFETCH_MAX)
-			continue;
-		t->last = t->n;
-		t->pages[t->n++] = page;
-		addrmap_put(&t->noted, page, (void *)(uintptr_t)t->n);
+		*slot = page + 1;
 	}
 }
 
@@ -88,11 +84,21 @@ static void prefetch(struct sampler *s)
 	uint8_t byte;
 
 	mem_cache_reset(t->cache);
+	/* In address order, neighbours become one range of the read. */
+	for (size_t i = 1; i < t->n; i++) {
+		uint64_t page = t->pages[i];
+		size_t k = i;
+
+		for (; k > 0 && t->pages[k - 1] > page; k--)
+			t->pages[k] = t->pages[k - 1];
+		t->pages[k] = page;
+	}
 	for (size_t i = 0; i < t->n; i++)
 		memsrc_peek(t->cache, t->pages[i], &byte, 1);
 	memsrc_fetch_wanted(t->cache);
 	t->n = 0;
 	addrmap_clear(&t->noted);
+	memset(t->recent, 0, sizeof(t->recent));
 }
 
 int sampler_open(struct sampler *s, pid_t pid, struct err *e)

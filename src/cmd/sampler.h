@@ -15,13 +15,16 @@
 /* A memsrc in front of the page cache noting which pages a sample read,
  * so the next sample can fetch them all in one batch up front. */
 #define SAMPLER_PREFETCH_MAX 1024   /* one process_vm_readv (IOV_MAX) */
+#define SAMPLER_TRACE_RECENT 64
 struct page_trace {
 	struct memsrc base;       /* first */
 	struct memsrc *cache;
 	uint64_t pages[SAMPLER_PREFETCH_MAX];
 	struct addrmap noted;     /* page -> 1, the pages above */
 	size_t n;
-	size_t last;              /* index of the page noted last */
+	/* Pages noted, direct-mapped by page number (page + 1, 0 empty):
+	 * reads go back and forth between a few pages. */
+	uint64_t recent[SAMPLER_TRACE_RECENT];
 };
 
 struct sampler {

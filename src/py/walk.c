@@ -26,6 +26,7 @@ struct walk {
 	const struct py_layout *l;
 	const struct walk_opts *o;
 	struct addrmap *seen;     /* frame addresses of the current thread */
+	uint64_t last_frame;      /* the address first_visit() saw last */
 	unsigned eval_seq;        /* eval-loop calls entered so far, inward */
 };
 
@@ -98,9 +99,17 @@ static int add_frame(struct walk *w, struct thread_stack *t, uint64_t frame,
 	return 0;
 }
 
+/* A loop in the chain must step up (or stay) somewhere: only frames
+ * reached that way (and the first) go in the map, so the common chain,
+ * whose frames lie at falling addresses in a stack chunk, costs a
+ * comparison a frame.  A loop is still found, at its highest frame, within
+ * two rounds. */
 static bool first_visit(struct walk *w, struct thread_stack *t, uint64_t addr)
 {
-	if (addrmap_add(w->seen, addr, (void *)1))
+	bool down = addr < w->last_frame;
+
+	w->last_frame = addr;
+	if (down || addrmap_add(w->seen, addr, (void *)1))
 		return true;
 	thread_set_error(t, "frame chain loops back to 0x%llx (the "
 			 "stack changed while it was read, or is corrupt)",
@@ -267,6 +276,7 @@ static void walk_thread_frames(struct walk *w, struct thread_stack *t,
 			       const uint8_t *tstate)
 {
 	addrmap_clear(w->seen);
+	w->last_frame = 0;
 	w->eval_seq = 0;
 	if (py_layout_frame_model(w->l) == PY_FRAMES_OBJECT)
 		walk_frame_objects(w, t, get_ptr(tstate, w->l->tstate_frame));

@@ -67,6 +67,10 @@ void frame_release_native(struct frame *f)
 static void thread_empty(struct thread_stack *t)
 {
 	for (size_t k = 0; k < t->nframes; k++) {
+		/* A sampler's frames own nothing: no call for them. */
+		if (t->frames[k].kind == FRAME_PYTHON && !t->frames[k].locals &&
+		    !t->frames[k].locals_error)
+			continue;
 		for (size_t j = 0; j < t->frames[k].nlocals; j++)
 			free(t->frames[k].locals[j].repr);
 		free(t->frames[k].locals);
