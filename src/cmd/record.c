@@ -701,6 +701,12 @@ static void sample_loop(struct recorder *rec, struct stop_flags *flags,
 			rec->stopped_by_hook = true;
 			break;
 		}
+		if (next - rec->t0 >= end) {
+			/* No tick left before the end: wait for the end only. */
+			if (record_now_ns() < rec->t0 + end)
+				wait_until(rec->t0 + end, flags);
+			break;
+		}
 		if (record_now_ns() < next)
 			wait_until(next, flags);
 	}

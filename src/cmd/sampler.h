@@ -12,20 +12,9 @@
 #include "cmd/live.h"
 #include "util/addrmap.h"
 
-/* A memsrc in front of the page cache noting which pages a sample read,
- * so the next sample can fetch them all in one batch up front. */
+/* Pages a sample fetches up front in one batch: those the previous one
+ * used. */
 #define SAMPLER_PREFETCH_MAX 1024   /* one process_vm_readv (IOV_MAX) */
-#define SAMPLER_TRACE_RECENT 64
-struct page_trace {
-	struct memsrc base;       /* first */
-	struct memsrc *cache;
-	uint64_t pages[SAMPLER_PREFETCH_MAX];
-	struct addrmap noted;     /* page -> 1, the pages above */
-	size_t n;
-	/* Pages noted, direct-mapped by page number (page + 1, 0 empty):
-	 * reads go back and forth between a few pages. */
-	uint64_t recent[SAMPLER_TRACE_RECENT];
-};
 
 struct sampler {
 	struct live lv;
@@ -47,7 +36,7 @@ struct sampler {
 	clockid_t cpu_clock;
 	bool has_cpu_clock;
 	uint64_t last_cpu_ns;
-	struct page_trace trace;  /* what the reader reads through */
+	uint64_t prefetch[SAMPLER_PREFETCH_MAX];
 };
 
 /* live_open() and the reader; errors as live_open's. */
