@@ -914,6 +914,8 @@ int record_run(const struct record_opts *opts, const struct record_hooks *h,
 				       WALK_DEFAULT_MAX_THREADS,
 				       WALK_DEFAULT_MAX_INTERPS };
 	rec.walk.no_thread_names = true;
+	/* Hooks (top) show the GIL holder; record only filters on it. */
+	rec.walk.no_gil = !o.gil && !h;
 	profile_init(&rec.prof);
 	rec.path = xmalloc(MAX_DEPTH * sizeof(*rec.path));
 

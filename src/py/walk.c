@@ -368,7 +368,7 @@ static int walk_interp(struct walk *w, uint64_t interp, int64_t fallback_id,
 		       struct dump *d, struct err *e)
 {
 	const struct py_layout *l = w->l;
-	uint64_t holder = gil_holder(w, interp), ts;
+	uint64_t holder = w->o->no_gil ? 0 : gil_holder(w, interp), ts;
 	size_t size = tstate_span(l), first = d->nthreads;
 	int64_t id = fallback_id;
 	struct addrmap *seen = &w->r->seen_tstates;
@@ -406,7 +406,8 @@ static int walk_interp(struct walk *w, uint64_t interp, int64_t fallback_id,
 		if (l->tstate_native_thread_id != OFF_NONE)
 			t->ns_tid = get_i32(buf, l->tstate_native_thread_id);
 		t->interp_id = id;
-		t->holds_gil = l->free_threaded ? -1 : holder == ts;
+		t->holds_gil = l->free_threaded || w->o->no_gil ? -1 :
+			       holder == ts;
 		walk_thread_frames(w, t, buf);
 		ts = get_ptr(buf, l->tstate_next);
 	}
