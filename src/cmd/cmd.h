@@ -55,4 +55,15 @@ int parse_pid(const char *s, int *pid, struct err *e);
 int parse_uint_opt(const char *opt, const char *s, unsigned *out,
 		   unsigned max, struct err *e);
 
+/* Parses the options up to the first non-option of argv with getopt
+ * (optind starting over); 0, 1 for --help, or a negative SS_E*. */
+typedef int (*parse_opts_fn)(int argc, char **argv, void *arg,
+			     struct ctx *ctx);
+/* `CMD [options] PID [options]` or `CMD [options] -- COMMAND [ARGS...]`:
+ * the PID, or the command (left NULL for a PID).  Returns parse_opts's
+ * nonzero result, or SS_EUSAGE for a missing or second PID. */
+int parse_pid_or_command(const char *cmd, int argc, char **argv,
+			 parse_opts_fn parse_opts, void *arg, int *pid,
+			 char ***command, struct ctx *ctx);
+
 #endif

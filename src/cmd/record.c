@@ -26,7 +26,7 @@
 #include "util/addrmap.h"
 #include "util/xalloc.h"
 
-#define RATE_MAX 100000          /* Hz; more is a usage error */
+#define RATE_MAX 500000          /* Hz; more is a usage error */
 #define DURATION_MAX (366.0 * 86400)
 #define STATUS_NS 250000000LL    /* live status refresh */
 #define SCAN_NS 100000000LL      /* --subprocesses: look for children */
@@ -39,10 +39,11 @@
 /* Waits this short are spun on the vDSO clock: a sleep costs a system
  * call and a context switch and wakes tens of microseconds late. */
 #define SPIN_NS 5000LL
-/* Ticks due longer ago than this are not caught up but counted missed:
- * after a stall (the machine suspended, a long page-in) a burst of
- * samples of one instant would weigh it too much. */
-#define CATCHUP_NS 100000000LL
+/* Overdue ticks taken back to back after a delay, at most: the rest are
+ * counted missed.  After a stall (no CPU for a while, the machine
+ * suspended, a long page-in) a burst of samples of one instant would
+ * weigh it too much. */
+#define CATCHUP_TICKS 2
 #define PENDING_TRIES 50         /* scans a new child may take to be Python */
 #define MAX_PROCS 4096
 #define MAX_DEPTH (WALK_DEFAULT_MAX_FRAMES + 2)
@@ -137,7 +138,7 @@ void cmd_record_usage(FILE *out)
 	      "Samples that cannot be read whole (the stack changed while it\n"
 	      "was read) are counted and reported, never merged.\n\n"
 	      "options:\n"
-	      "  -r, --rate HZ         samples per second (default 100, at most 100000)\n"
+	      "  -r, --rate HZ         samples per second (default 100, at most 500000)\n"
 	      "  -d, --duration SEC    stop after SEC seconds (default: until exit)\n"
 	      "  -o, --output FILE     where to write the profile (default\n"
 	      "                        snakescope-PID-DATE-TIME.EXT in this directory)\n"
@@ -207,9 +208,9 @@ static const struct option longopts[] = {
 #define SHORTOPTS "+:r:d:o:f:igtsnh"
 
 /* Options up to the first non-option of argv; 1 for --help. */
-static int parse_opts(int argc, char **argv, struct record_opts *o,
-		      struct ctx *ctx)
+static int parse_opts(int argc, char **argv, void *arg, struct ctx *ctx)
 {
+	struct record_opts *o = arg;
 	int c, rc;
 	size_t i;
 
@@ -280,33 +281,7 @@ static int parse_opts(int argc, char **argv, struct record_opts *o,
 	return 0;
 }
 
-static int parse(int argc, char **argv, struct record_opts *o, struct ctx *ctx)
-{
-	int rc = parse_opts(argc, argv, o, ctx), at;
-
-	if (rc)
-		return rc;
-	if (optind < argc && optind > 1 && !strcmp(argv[optind - 1], "--")) {
-		o->argv = argv + optind;
-		return 0;
-	}
-	if (optind >= argc)
-		return err_set(&ctx->err, SS_EUSAGE, "record: which process? "
-			       "(give a PID, or -- COMMAND)");
-	at = optind;
-	rc = parse_pid(argv[at], &o->pid, &ctx->err);
-	if (rc || at + 1 >= argc)
-		return rc;
-	/* Options after the PID: parse them with the PID as argv[0]. */
-	rc = parse_opts(argc - at, argv + at, o, ctx);
-	if (rc)
-		return rc;
-	if (optind < argc - at)
-		return err_set(&ctx->err, SS_EUSAGE, "record: one PID, please");
-	return 0;
-}
-
-static int64_t mono_ns(void)
+int64_t record_now_ns(void)
 {
 	struct timespec ts;
 
@@ -639,8 +614,8 @@ static void wait_until(int64_t t, const struct stop_flags *flags)
 {
 	struct timespec ts;
 
-	if (t - mono_ns() <= SPIN_NS) {
-		while (mono_ns() < t && !flags->interrupted)
+	if (t - record_now_ns() <= SPIN_NS) {
+		while (record_now_ns() < t && !flags->interrupted)
 			;
 		return;
 	}
@@ -654,9 +629,10 @@ static void wait_until(int64_t t, const struct stop_flags *flags)
 /* The sampling loop: tick k is due at start + k * period.  A tick that
  * comes due while a sample is still being taken (or while the sampler
  * waits for a CPU) is taken as soon as possible after it, counted late
- * when that is a period or more after it was due; ticks more than
- * CATCHUP_NS overdue are skipped and counted missed.  So the number of
- * samples is the rate times the duration unless ticks were missed. */
+ * when that is a period or more after it was due; of the ticks overdue
+ * at once, all but the last CATCHUP_TICKS are skipped and counted
+ * missed.  So the number of samples is the rate times the duration
+ * unless ticks were missed. */
 static void sample_loop(struct recorder *rec, struct stop_flags *flags,
 			pid_t child)
 {
@@ -669,14 +645,14 @@ static void sample_loop(struct recorder *rec, struct stop_flags *flags,
 	/* Wake-ups as exact as the kernel can make them (the default slack
 	 * of 50 us would make every tick at 10 kHz and above late). */
 	prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);
-	rec->t0 = rec->now = rec->flushed_at = mono_ns();
+	rec->t0 = rec->now = rec->flushed_at = record_now_ns();
 	next = rec->t0;
 	scan_at = o->subprocesses ? rec->t0 : INT64_MAX;
 	status_at = rec->t0 + STATUS_NS;
 	while (!flags->interrupted) {
 		bool root_gone = false;
 
-		rec->now = mono_ns();
+		rec->now = record_now_ns();
 		if (next - rec->t0 >= end)
 			break;
 		if (rec->now - rec->t0 >= end) {
@@ -685,8 +661,9 @@ static void sample_loop(struct recorder *rec, struct stop_flags *flags,
 						   period - 1) / period);
 			break;
 		}
-		if (rec->now - next > CATCHUP_NS) {
-			int64_t missed = (rec->now - next) / period;
+		if (rec->now - next > CATCHUP_TICKS * period) {
+			int64_t missed = (rec->now - next) / period -
+					 CATCHUP_TICKS;
 
 			rec->missed += (uint64_t)missed;
 			next += missed * period;
@@ -724,10 +701,16 @@ static void sample_loop(struct recorder *rec, struct stop_flags *flags,
 			rec->stopped_by_hook = true;
 			break;
 		}
-		if (mono_ns() < next)
+		if (next - rec->t0 >= end) {
+			/* No tick left before the end: wait for the end only. */
+			if (record_now_ns() < rec->t0 + end)
+				wait_until(rec->t0 + end, flags);
+			break;
+		}
+		if (record_now_ns() < next)
 			wait_until(next, flags);
 	}
-	rec->now = mono_ns();
+	rec->now = record_now_ns();
 	if (tty)
 		show_status(rec, true);
 }
@@ -779,7 +762,7 @@ static int open_spawned(struct recorder *rec, struct rproc *p,
 			struct stop_flags *flags, pid_t child, int *reaped_status,
 			struct err *e)
 {
-	int64_t start = mono_ns(), limit = rec->o->duration > 0 ?
+	int64_t start = record_now_ns(), limit = rec->o->duration > 0 ?
 		(int64_t)(rec->o->duration * 1e9) : INT64_MAX;
 	struct timespec ms = { 0, 1000000 };
 	int rc;
@@ -800,11 +783,11 @@ static int open_spawned(struct recorder *rec, struct rproc *p,
 				       "its Python could be read (status %d)",
 				       (int)child, child_exit_status(status));
 		}
-		if (flags->interrupted || mono_ns() - start >= limit)
+		if (flags->interrupted || record_now_ns() - start >= limit)
 			return rc;
 		/* With --subprocesses a wrapper (shell, launcher) is fine:
 		 * its Python children are followed. */
-		if (rec->o->subprocesses && mono_ns() - start > 1000000000LL) {
+		if (rec->o->subprocesses && record_now_ns() - start > 1000000000LL) {
 			p->tries = PENDING_TRIES;
 			return 0;
 		}
@@ -877,7 +860,8 @@ static void report(const struct recorder *rec, const char *path, int rate)
 int cmd_record(int argc, char **argv, struct ctx *ctx)
 {
 	struct record_opts o = { .rate = 100 };
-	int rc = parse(argc, argv, &o, ctx);
+	int rc = parse_pid_or_command("record", argc, argv, parse_opts, &o,
+				      &o.pid, &o.argv, ctx);
 
 	if (rc)
 		return rc > 0 ? 0 : rc;
@@ -891,7 +875,7 @@ static int hook_begin(struct recorder *rec)
 
 	if (!rec->h || !rec->h->begin)
 		return 0;
-	rec->t0 = rec->now = mono_ns();
+	rec->t0 = rec->now = record_now_ns();
 	v = view_of(rec);
 	return rec->h->begin(rec->h->arg, &v);
 }
@@ -930,6 +914,8 @@ int record_run(const struct record_opts *opts, const struct record_hooks *h,
 				       WALK_DEFAULT_MAX_THREADS,
 				       WALK_DEFAULT_MAX_INTERPS };
 	rec.walk.no_thread_names = true;
+	/* Hooks (top) show the GIL holder; record only filters on it. */
+	rec.walk.no_gil = !o.gil && !h;
 	profile_init(&rec.prof);
 	rec.path = xmalloc(MAX_DEPTH * sizeof(*rec.path));
 
@@ -987,7 +973,7 @@ int record_run(const struct record_opts *opts, const struct record_hooks *h,
 		sample_loop(&rec, &flags, child);
 		hook_end(&rec);
 	} else {
-		rec.t0 = rec.now = mono_ns();
+		rec.t0 = rec.now = record_now_ns();
 	}
 	/* Ctrl-C at a terminal reaches the command too; a signal sent to
 	 * snakescope alone is passed on. */

@@ -56,6 +56,9 @@ struct record_hooks {
 	void (*end)(void *arg, const struct record_view *v);
 };
 
+/* The session's clock (record_view's times): CLOCK_MONOTONIC in ns. */
+int64_t record_now_ns(void);
+
 /* Sample o->pid or start o->argv and sample it, as `record` does; with
  * hooks no profile file is written.  Returns 0, a negative SS_E* or, in
  * spawn mode, CMD_EXIT_BASE + the command's exit status. */

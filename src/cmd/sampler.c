@@ -4,95 +4,52 @@
  * thread id (3.8+) in our PID namespace this keeps each thread's stat file
  * open and re-reads it with one pread(), and does nothing at all for the
  * OS state when it is not wanted.  Everything else is py_walk() over the
- * page cache: one process_vm_readv per page touched. */
+ * page cache, which fetches the pages the previous sample used in one
+ * process_vm_readv. */
 #include "cmd/sampler.h"
 
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "target/mem_cache.h"
 
-/* ---- page trace ---- */
-
-static void note_pages(struct page_trace *t, uint64_t addr, size_t len)
-{
-	uint64_t first = addr & ~(uint64_t)4095, last;
-
-	if (!len || addr + len < addr)
-		return;
-	last = (addr + len - 1) & ~(uint64_t)4095;
-	if (last - first > 4096)
-		return;           /* the cache does not keep long reads either */
-	for (uint64_t page = first; page <= last; page += 4096) {
-		size_t i;
-
-		/* Most reads are of the page the previous one read. */
-		if (t->last < t->n && t->pages[t->last] == page)
-			continue;
-		i = (uintptr_t)addrmap_get(&t->noted, page);
-		if (i) {
-			t->last = i - 1;
-			continue;
-		}
-		if (t->n == SAMPLER_PREFETCH_MAX)
-			continue;
-		t->last = t->n;
-		t->pages[t->n++] = page;
-		addrmap_put(&t->noted, page, (void *)(uintptr_t)t->n);
-	}
-}
-
-static int trace_read(struct memsrc *m, uint64_t addr, void *dst, size_t len)
-{
-	struct page_trace *t = (struct page_trace *)m;
-
-	note_pages(t, addr, len);
-	return memsrc_read(t->cache, addr, dst, len);
-}
-
-static int trace_peek(struct memsrc *m, uint64_t addr, void *dst, size_t len)
-{
-	struct page_trace *t = (struct page_trace *)m;
-
-	note_pages(t, addr, len);
-	return memsrc_peek(t->cache, addr, dst, len);
-}
-
-static void trace_fetch_wanted(struct memsrc *m)
-{
-	memsrc_fetch_wanted(((struct page_trace *)m)->cache);
-}
-
-static void trace_release(struct memsrc *m)
-{
-	(void)m;                  /* owns nothing */
-}
-
-static const struct memsrc_ops trace_ops = {
-	.name = "trace",
-	.read = trace_read,
-	.release = trace_release,
-	.peek = trace_peek,
-	.fetch_wanted = trace_fetch_wanted,
-};
-
 /* Start a sample: empty the page cache, then read the pages the previous
  * sample used in one batch (one process_vm_readv with an iovec per page);
  * pages this sample needs beyond them are read on demand. */
+static int cmp_page(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return (x > y) - (x < y);
+}
+
 static void prefetch(struct sampler *s)
 {
-	struct page_trace *t = &s->trace;
+	uint64_t *pages = s->prefetch;
+	size_t n = mem_cache_used(s->lv.mem, pages, SAMPLER_PREFETCH_MAX);
 	uint8_t byte;
 
-	mem_cache_reset(t->cache);
-	for (size_t i = 0; i < t->n; i++)
-		memsrc_peek(t->cache, t->pages[i], &byte, 1);
-	memsrc_fetch_wanted(t->cache);
-	t->n = 0;
-	addrmap_clear(&t->noted);
+	/* In address order, neighbours become one range of the read (a
+	 * handful of pages as a rule: no qsort for them). */
+	if (n > 32)
+		qsort(pages, n, sizeof(*pages), cmp_page);
+	for (size_t i = 1; i < n && n <= 32; i++) {
+		uint64_t page = pages[i];
+		size_t k = i;
+
+		for (; k > 0 && pages[k - 1] > page; k--)
+			pages[k] = pages[k - 1];
+		pages[k] = page;
+	}
+	mem_cache_reset(s->lv.mem);
+	for (size_t i = 0; i < n; i++)
+		if (!i || pages[i] != pages[i - 1])
+			memsrc_peek(s->lv.mem, pages[i], &byte, 1);
+	memsrc_fetch_wanted(s->lv.mem);
 }
 
 int sampler_open(struct sampler *s, pid_t pid, struct err *e)
@@ -105,10 +62,6 @@ int sampler_open(struct sampler *s, pid_t pid, struct err *e)
 		*e = s->mem_err;
 		return rc;
 	}
-	s->trace.base.ops = &trace_ops;
-	s->trace.base.err = s->lv.mem->err;
-	s->trace.cache = s->lv.mem;
-	s->lv.py.mem = &s->trace.base;
 	py_reader_init(&s->r, &s->lv.py);
 	s->native_tids = s->lv.py.layout.tstate_native_thread_id != OFF_NONE;
 	s->fast = procfs_same_pid_namespace(pid);
@@ -130,7 +83,6 @@ void sampler_close(struct sampler *s)
 {
 	close_stat_fds(s);
 	addrmap_release(&s->ident_tids);
-	addrmap_release(&s->trace.noted);
 	py_reader_release(&s->r);
 	live_close(&s->lv);
 }

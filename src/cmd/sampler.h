@@ -12,17 +12,9 @@
 #include "cmd/live.h"
 #include "util/addrmap.h"
 
-/* A memsrc in front of the page cache noting which pages a sample read,
- * so the next sample can fetch them all in one batch up front. */
+/* Pages a sample fetches up front in one batch: those the previous one
+ * used. */
 #define SAMPLER_PREFETCH_MAX 1024   /* one process_vm_readv (IOV_MAX) */
-struct page_trace {
-	struct memsrc base;       /* first */
-	struct memsrc *cache;
-	uint64_t pages[SAMPLER_PREFETCH_MAX];
-	struct addrmap noted;     /* page -> 1, the pages above */
-	size_t n;
-	size_t last;              /* index of the page noted last */
-};
 
 struct sampler {
 	struct live lv;
@@ -44,7 +36,7 @@ struct sampler {
 	clockid_t cpu_clock;
 	bool has_cpu_clock;
 	uint64_t last_cpu_ns;
-	struct page_trace trace;  /* what the reader reads through */
+	uint64_t prefetch[SAMPLER_PREFETCH_MAX];
 };
 
 /* live_open() and the reader; errors as live_open's. */

@@ -209,9 +209,9 @@ static int parse_opt(int c, char **argv, struct top_opts *o, struct ctx *ctx)
 }
 
 /* Options up to the first non-option of argv; 1 for --help. */
-static int parse_opts(int argc, char **argv, struct top_opts *o,
-		      struct ctx *ctx)
+static int parse_opts(int argc, char **argv, void *arg, struct ctx *ctx)
 {
+	struct top_opts *o = arg;
 	int c, rc;
 
 	opterr = 0;
@@ -222,39 +222,6 @@ static int parse_opts(int argc, char **argv, struct top_opts *o,
 			return rc;
 	}
 	return 0;
-}
-
-static int parse(int argc, char **argv, struct top_opts *o, struct ctx *ctx)
-{
-	int rc = parse_opts(argc, argv, o, ctx), at;
-
-	if (rc)
-		return rc;
-	if (optind < argc && optind > 1 && !strcmp(argv[optind - 1], "--")) {
-		o->rec.argv = argv + optind;
-		return 0;
-	}
-	if (optind >= argc)
-		return err_set(&ctx->err, SS_EUSAGE, "top: which process? "
-			       "(give a PID, or -- COMMAND)");
-	at = optind;
-	rc = parse_pid(argv[at], &o->rec.pid, &ctx->err);
-	if (rc || at + 1 >= argc)
-		return rc;
-	rc = parse_opts(argc - at, argv + at, o, ctx);
-	if (rc)
-		return rc;
-	if (optind < argc - at)
-		return err_set(&ctx->err, SS_EUSAGE, "top: one PID, please");
-	return 0;
-}
-
-static int64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
 /* The process's CPU time in ns, or -1. */
@@ -422,7 +389,7 @@ static int serve_terminal(struct top *t, const struct record_view *v,
 {
 	for (;;) {
 		struct pollfd pfd = { .fd = STDIN_FILENO, .events = POLLIN };
-		int64_t now = mono_ns(), left = until - now;
+		int64_t now = record_now_ns(), left = until - now;
 		struct timespec ts;
 		enum top_action act;
 
@@ -451,7 +418,7 @@ static int serve_terminal(struct top *t, const struct record_view *v,
 			return 0;
 		if (pfd.revents & (POLLHUP | POLLERR | POLLNVAL))
 			return 1; /* the terminal went away */
-		if (until != INT64_MAX && mono_ns() >= until)
+		if (until != INT64_MAX && record_now_ns() >= until)
 			return 0;
 	}
 }
@@ -460,7 +427,7 @@ static int on_wait(void *arg, const struct record_view *v, int64_t until)
 {
 	struct top *t = arg;
 
-	on_time(t, v, mono_ns());
+	on_time(t, v, record_now_ns());
 	if (t->o->batch_mode)
 		return t->o->batch && t->snapshots >= t->o->batch;
 	return serve_terminal(t, v, until);
@@ -471,7 +438,7 @@ static void on_end(void *arg, const struct record_view *v)
 	struct top *t = arg;
 	struct record_view at = *v;
 
-	at.now = mono_ns();
+	at.now = record_now_ns();
 	t->exited = v->gone;
 	if (t->o->batch_mode) {
 		/* The last figures, when the end came from the process. */
@@ -505,7 +472,8 @@ int cmd_top(int argc, char **argv, struct ctx *ctx)
 		.arg = &t, .begin = on_begin, .sample = on_sample,
 		.stack = on_stack, .wait = on_wait, .end = on_end,
 	};
-	int rc = parse(argc, argv, &o, ctx);
+	int rc = parse_pid_or_command("top", argc, argv, parse_opts, &o,
+				      &o.rec.pid, &o.rec.argv, ctx);
 
 	if (rc)
 		return rc > 0 ? 0 : rc;

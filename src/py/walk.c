@@ -26,6 +26,9 @@ struct walk {
 	const struct py_layout *l;
 	const struct walk_opts *o;
 	struct addrmap *seen;     /* frame addresses of the current thread */
+	uint64_t last_frame;      /* the address first_visit() saw last */
+	bool exact;               /* every frame goes in seen */
+	bool looped;              /* not exact: a frame came round again */
 	unsigned eval_seq;        /* eval-loop calls entered so far, inward */
 };
 
@@ -98,10 +101,23 @@ static int add_frame(struct walk *w, struct thread_stack *t, uint64_t frame,
 	return 0;
 }
 
+/* Not exact: a loop in the chain must step up (or stay) somewhere, so
+ * only frames reached that way (and the first) go in the map: the common
+ * chain, whose frames lie at falling addresses in a stack chunk, costs a
+ * comparison a frame.  A loop is then found at its highest frame, within
+ * two rounds, and the chain is walked again exactly (see
+ * walk_thread_frames). */
 static bool first_visit(struct walk *w, struct thread_stack *t, uint64_t addr)
 {
-	if (addrmap_add(w->seen, addr, (void *)1))
+	bool down = addr < w->last_frame;
+
+	w->last_frame = addr;
+	if ((down && !w->exact) || addrmap_add(w->seen, addr, (void *)1))
 		return true;
+	if (!w->exact) {
+		w->looped = true;
+		return false;
+	}
 	thread_set_error(t, "frame chain loops back to 0x%llx (the "
 			 "stack changed while it was read, or is corrupt)",
 			 (unsigned long long)addr);
@@ -263,15 +279,32 @@ static uint64_t current_iframe(struct walk *w, const uint8_t *tstate)
 	return frame;
 }
 
-static void walk_thread_frames(struct walk *w, struct thread_stack *t,
-			       const uint8_t *tstate)
+static void walk_chain(struct walk *w, struct thread_stack *t,
+		       const uint8_t *tstate)
 {
 	addrmap_clear(w->seen);
+	w->last_frame = 0;
 	w->eval_seq = 0;
+	w->looped = false;
 	if (py_layout_frame_model(w->l) == PY_FRAMES_OBJECT)
 		walk_frame_objects(w, t, get_ptr(tstate, w->l->tstate_frame));
 	else
 		walk_interp_frames(w, t, current_iframe(w, tstate));
+}
+
+static void walk_thread_frames(struct walk *w, struct thread_stack *t,
+			       const uint8_t *tstate)
+{
+	w->exact = false;
+	walk_chain(w, t, tstate);
+	if (!w->looped && t->nframes < w->o->max_frames)
+		return;
+	/* A loop (or the frame limit, which a loop found late could have
+	 * reached first): again with every frame checked, so the walk stops
+	 * at the first frame seen twice, as its error says. */
+	thread_clear(t);
+	w->exact = true;
+	walk_chain(w, t, tstate);
 }
 
 /* The thread state holding the GIL, or 0 if none (or unknown). */
@@ -335,7 +368,7 @@ static int walk_interp(struct walk *w, uint64_t interp, int64_t fallback_id,
 		       struct dump *d, struct err *e)
 {
 	const struct py_layout *l = w->l;
-	uint64_t holder = gil_holder(w, interp), ts;
+	uint64_t holder = w->o->no_gil ? 0 : gil_holder(w, interp), ts;
 	size_t size = tstate_span(l), first = d->nthreads;
 	int64_t id = fallback_id;
 	struct addrmap *seen = &w->r->seen_tstates;
@@ -373,7 +406,8 @@ static int walk_interp(struct walk *w, uint64_t interp, int64_t fallback_id,
 		if (l->tstate_native_thread_id != OFF_NONE)
 			t->ns_tid = get_i32(buf, l->tstate_native_thread_id);
 		t->interp_id = id;
-		t->holds_gil = l->free_threaded ? -1 : holder == ts;
+		t->holds_gil = l->free_threaded || w->o->no_gil ? -1 :
+			       holder == ts;
 		walk_thread_frames(w, t, buf);
 		ts = get_ptr(buf, l->tstate_next);
 	}

@@ -18,6 +18,9 @@ struct walk_opts {
 	struct py_objects *locals;
 	/* Do not look up thread names (they cost a walk of sys.modules). */
 	bool no_thread_names;
+	/* Do not tell which thread holds the GIL (holds_gil left -1): its
+	 * state may be on a page the rest of the walk does not need. */
+	bool no_gil;
 };
 
 #define WALK_DEFAULT_MAX_FRAMES 10000

@@ -64,9 +64,13 @@ void frame_release_native(struct frame *f)
 	f->function = f->library = f->file = NULL;
 }
 
-static void thread_empty(struct thread_stack *t)
+void thread_clear(struct thread_stack *t)
 {
 	for (size_t k = 0; k < t->nframes; k++) {
+		/* A sampler's frames own nothing: no call for them. */
+		if (t->frames[k].kind == FRAME_PYTHON && !t->frames[k].locals &&
+		    !t->frames[k].locals_error)
+			continue;
 		for (size_t j = 0; j < t->frames[k].nlocals; j++)
 			free(t->frames[k].locals[j].repr);
 		free(t->frames[k].locals);
@@ -81,7 +85,7 @@ static void thread_empty(struct thread_stack *t)
 void dump_reset(struct dump *d)
 {
 	for (size_t i = 0; i < d->nthreads; i++)
-		thread_empty(&d->threads[i]);
+		thread_clear(&d->threads[i]);
 	d->nthreads = 0;
 }
 
@@ -91,7 +95,7 @@ void dump_release(struct dump *d)
 
 	for (i = 0; i < n; i++) {
 		if (i < d->nthreads)
-			thread_empty(&d->threads[i]);
+			thread_clear(&d->threads[i]);
 		free(d->threads[i].frames);
 	}
 	free(d->threads);

@@ -123,5 +123,8 @@ void dump_release(struct dump *d);
 /* Empty d for the next sample, keeping its arrays: filling it again with
  * stacks no larger than before allocates nothing. */
 void dump_reset(struct dump *d);
+/* Empty t's frames (what they own freed) and its error; the frame array
+ * is kept. */
+void thread_clear(struct thread_stack *t);
 
 #endif

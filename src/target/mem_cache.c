@@ -14,6 +14,8 @@
 #define RECENT 64
 /* Bound on memory: beyond this many pages the cache starts over. */
 #define MAX_PAGES 4096
+/* Pages mem_cache_used() can tell. */
+#define MAX_USED 1024
 
 struct mem_cache {
 	struct memsrc base;       /* first: a memsrc * is a mem_cache * */
@@ -38,6 +40,10 @@ struct mem_cache {
 	/* fetch_wanted()'s batch, kept between calls. */
 	struct memseg *segs;
 	size_t segs_cap;
+	/* Pages used since the reset: noted when a page enters the recent
+	 * table, which the reset empties, so a hit costs nothing more. */
+	uint64_t used[MAX_USED];
+	size_t nused;
 };
 
 static struct mem_cache *to_cache(struct memsrc *m)
@@ -70,7 +76,8 @@ static void drop_pages(struct mem_cache *c)
 	memset(c->recent_buf, 0, sizeof(c->recent_buf));
 }
 
-static const uint8_t *cached(struct mem_cache *c, uint64_t page);
+static inline const uint8_t *cached(struct mem_cache *c, uint64_t page);
+static void remember(struct mem_cache *c, uint64_t page, const uint8_t *buf);
 
 static const uint8_t *page_of(struct mem_cache *c, uint64_t page)
 {
@@ -89,11 +96,23 @@ static const uint8_t *page_of(struct mem_cache *c, uint64_t page)
 		return NULL;
 	}
 	addrmap_put(&c->pages, page, buf);
+	remember(c, page, buf);
 	return buf;
 }
 
+/* page (at buf) was used: put it in front, and note it. */
+static void remember(struct mem_cache *c, uint64_t page, const uint8_t *buf)
+{
+	unsigned slot = (unsigned)(page / PAGE) % RECENT;
+
+	c->recent_page[slot] = page;
+	c->recent_buf[slot] = buf;
+	if (c->nused < MAX_USED)
+		c->used[c->nused++] = page;
+}
+
 /* The cached copy of page, or NULL; no read. */
-static const uint8_t *cached(struct mem_cache *c, uint64_t page)
+static inline const uint8_t *cached(struct mem_cache *c, uint64_t page)
 {
 	unsigned slot = (unsigned)(page / PAGE) % RECENT;
 	uint8_t *buf;
@@ -101,10 +120,8 @@ static const uint8_t *cached(struct mem_cache *c, uint64_t page)
 	if (c->recent_buf[slot] && c->recent_page[slot] == page)
 		return c->recent_buf[slot];
 	buf = addrmap_get(&c->pages, page);
-	if (buf) {
-		c->recent_page[slot] = page;
-		c->recent_buf[slot] = buf;
-	}
+	if (buf)
+		remember(c, page, buf);
 	return buf;
 }
 
@@ -292,6 +309,16 @@ void mem_cache_reset(struct memsrc *m)
 
 	drop_pages(c);
 	c->nwanted = 0;
+	c->nused = 0;
 	addrmap_clear(&c->wanted_set);
 	addrmap_clear(&c->bad);
+}
+
+size_t mem_cache_used(struct memsrc *m, uint64_t *pages, size_t max)
+{
+	struct mem_cache *c = to_cache(m);
+	size_t n = c->nused < max ? c->nused : max;
+
+	memcpy(pages, c->used, n * sizeof(*pages));
+	return n;
 }

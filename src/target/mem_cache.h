@@ -11,6 +11,11 @@
 /* Wrap under (not owned: released by the caller after the cache). */
 struct memsrc *mem_cache_new(struct memsrc *under);
 void mem_cache_reset(struct memsrc *m);
+
+/* The pages reads and peeks used since the last reset, in the order of
+ * first use (a page may be listed twice), at most max of them: a sampler
+ * fetches them in one batch at the start of its next capture. */
+size_t mem_cache_used(struct memsrc *m, uint64_t *pages, size_t max);
 /* Set aside page buffers for up to `pages` pages, their memory touched
  * now: reads while a target is stopped then take no page faults (about
  * 2 us a page in a VM).  Call before stopping; pages beyond come from

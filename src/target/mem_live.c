@@ -147,16 +147,27 @@ static int readv_vm(struct memsrc *m, struct memseg *segs, size_t n)
 	for (size_t k = 0; k < n; k++)
 		segs[k].ok = false;
 	while (i < n) {
-		size_t k, cnt = n - i < BATCH ? n - i : BATCH;
+		size_t k, cnt = n - i < BATCH ? n - i : BATCH, nremote = 0;
 		ssize_t r;
 
 		for (k = 0; k < cnt; k++) {
-			local[k].iov_base = segs[i + k].dst;
-			local[k].iov_len = segs[i + k].len;
-			remote[k].iov_base = (void *)(uintptr_t)segs[i + k].addr;
-			remote[k].iov_len = segs[i + k].len;
+			const struct memseg *sg = &segs[i + k];
+			struct iovec *prev = nremote ? &remote[nremote - 1] : NULL;
+
+			local[k].iov_base = sg->dst;
+			local[k].iov_len = sg->len;
+			/* Adjacent ranges (pages of one stack chunk) are one
+			 * remote range: the kernel looks up a mapping and pins
+			 * pages once per range. */
+			if (prev && (uintptr_t)prev->iov_base + prev->iov_len ==
+				    sg->addr) {
+				prev->iov_len += sg->len;
+				continue;
+			}
+			remote[nremote].iov_base = (void *)(uintptr_t)sg->addr;
+			remote[nremote++].iov_len = sg->len;
 		}
-		r = process_vm_readv(ml->pid, local, cnt, remote, cnt, 0);
+		r = process_vm_readv(ml->pid, local, cnt, remote, nremote, 0);
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0 && errno != EFAULT)

@@ -319,27 +319,59 @@ def test_no_such_process():
     assert "no process with pid" in res.err
 
 
-def test_ctrl_c_writes_profile(hot_target, tmp_path):
-    out = str(tmp_path / "c.txt")
-    cmd = [helpers.SNAKESCOPE, "record", "-f", "collapsed", "-o", out, str(hot_target.pid)]
+def record_meddled(args, out, meddle):
+    """Run record ARGS (writing OUT) and, once sampling has started (the
+    output file is created just before), meddle(process); its Result."""
+    cmd = [helpers.SNAKESCOPE, "record"] + [str(a) for a in args]
     p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                          stderr=subprocess.PIPE)
     try:
-        # The output file is created just before sampling starts.
         helpers.wait_until(lambda: os.path.exists(out), 30, "record to open %s" % out)
-        time.sleep(1.0)  # collect some samples (not synchronisation)
-        p.send_signal(signal.SIGINT)
+        meddle(p)
         o, e = p.communicate(timeout=30)
     finally:
         if p.poll() is None:
             p.kill()
             p.wait()
-    res = helpers.Result(cmd, p.returncode, o.decode(), e.decode())
-    assert p.returncode == 0, res.describe()
+    return helpers.Result(cmd, p.returncode, o.decode(), e.decode())
+
+
+def test_ctrl_c_writes_profile(hot_target, tmp_path):
+    out = str(tmp_path / "c.txt")
+
+    def interrupt(p):
+        time.sleep(1.0)  # collect some samples (not synchronisation)
+        p.send_signal(signal.SIGINT)
+    res = record_meddled(["-f", "collapsed", "-o", out, hot_target.pid], out, interrupt)
+    assert res.rc == 0, res.describe()
     assert report(res)["samples"] > 10, res.describe()
     assert parse_collapsed(out)
     assert hot_target.alive()
     assert not helpers.stopped_or_traced(hot_target.pid)
+
+
+def test_stall_not_caught_up(hot_target, tmp_path):
+    """After a stall of the sampler, at most two overdue ticks are taken
+    back to back: a burst of samples of one instant would weigh it too
+    much.  record is stopped for 50 ms at 1 kHz: about 50 ticks come due
+    meanwhile, nearly all of which must be reported missed (every tick up
+    to 100 ms overdue used to be caught up, none missed)."""
+    out = str(tmp_path / "s.txt")
+
+    def stall(p):
+        time.sleep(0.2)  # sample a while first (not synchronisation)
+        p.send_signal(signal.SIGSTOP)
+        time.sleep(0.05)  # the stall itself
+        p.send_signal(signal.SIGCONT)
+    res = record_meddled(["-r", "1000", "-d", "1.5", "--idle", "-f", "collapsed", "-o", out,
+                          hot_target.pid], out, stall)
+    assert res.rc == 0, res.describe()
+    rep = report(res)
+    m = re.search(r", (\d+) missed", res.err)
+    assert m, res.describe()
+    assert int(m.group(1)) >= 40, res.describe()
+    assert rep["samples"] > 100, res.describe()
+    assert parse_collapsed(out)
 
 
 def test_target_exits_mid_record(start, workdirs, tmp_path):
