@@ -17,6 +17,8 @@
 
 #define MAX_TSTATES 4096
 #define GIL_SPAN 256 /* the GIL's mutex and condition follow its flag */
+/* how long a finished run may take to leave its shim */
+#define CLEANUP_WAIT_NS 200000000LL
 
 enum sym_id { S_ENSURE, S_RELEASE, S_RUN, S_PENDING, S_COUNT };
 
@@ -150,7 +152,9 @@ static int resolve_symbols(struct live *lv, struct facts *f, struct err *e)
 				       sym_names[i]);
 		f->sym[i] += f->bias;
 	}
-	lookup_gil_statics(&f->interp_elf, f);
+	/* a scan of the whole .symtab per name: only where needed */
+	if (!PY_VERSION_AT_LEAST(&lv->py.layout, 3, 7))
+		lookup_gil_statics(&f->interp_elf, f);
 	m = find_elf_mapping(lv, &root, is_libc, NULL);
 	if (!m)
 		return err_set(e, SS_ENOTPY, "process %d has no C library "
@@ -164,7 +168,19 @@ static int resolve_symbols(struct live *lv, struct facts *f, struct err *e)
 		return err_set(e, SS_ENOTPY, "the C library of process %d has "
 			       "no __errno_location", (int)lv->pid);
 	f->errno_location += bias;
-	return inject_find_gadget(lv->raw, &lv->maps, &f->gadget, e);
+	return 0;
+}
+
+/* The gadget of an earlier try serves again (libc does not move). */
+static int find_gadget(struct runcode *rc, struct facts *f, struct err *e)
+{
+	int err = 0;
+
+	if (!rc->gadget)
+		err = inject_find_gadget(rc->lv->raw, &rc->lv->maps,
+					 &rc->gadget, e);
+	f->gadget = rc->gadget;
+	return err;
 }
 
 static uint64_t read_ptr(struct live *lv, uint64_t addr)
@@ -551,6 +567,8 @@ int runcode_try(struct runcode *rc, struct err *e)
 	if (!err)
 		err = resolve_symbols(rc->lv, f, e);
 	if (!err)
+		err = find_gadget(rc, f, e);
+	if (!err)
 		err = stopset_stop_all(&s, rc->lv->pid, e);
 	if (!err) {
 		mem_cache_reset(rc->lv->mem);
@@ -567,20 +585,26 @@ int runcode_try(struct runcode *rc, struct err *e)
 struct cleanup_job {
 	struct runcode *rc;
 	struct stopset *s;
-	uint64_t gadget;
 };
+
+static bool shim_done(struct runcode *rc)
+{
+	uint8_t done = 0;
+
+	return memsrc_read(rc->lv->raw, rc->shim + arch_shim_done_offset(
+				   rc->mech == SAFE_IDLE_THREAD ? SHIM_RUN :
+								  SHIM_PENDING),
+			   &done, 1) == 0 && done;
+}
 
 static int cleanup_job(void *arg)
 {
 	struct cleanup_job *c = arg;
 	struct runcode *rc = c->rc;
-	uint8_t done = 0;
 	struct err ignored;
 	pid_t any = 0;
 
-	if (memsrc_read(rc->lv->raw, rc->shim + arch_shim_done_offset(
-				rc->mech == SAFE_IDLE_THREAD ? SHIM_RUN : SHIM_PENDING),
-			&done, 1) || !done)
+	if (!shim_done(rc))
 		return 1;
 	for (size_t i = 0; i < c->s->n; i++) {
 		arch_regs r;
@@ -595,8 +619,27 @@ static int cleanup_job(void *arg)
 	}
 	if (!any)
 		return 1;
-	return inject_munmap(c->s, any, c->gadget, rc->shim, rc->shim_len,
+	return inject_munmap(c->s, any, rc->gadget, rc->shim, rc->shim_len,
 			     &ignored) ? 1 : 0;
+}
+
+/* The done flag is set a few dozen instructions before the thread leaves
+ * the shim: wait for it with a plain read, which costs the target nothing,
+ * then stop it once. */
+static bool wait_done(struct runcode *rc, long long budget_ns)
+{
+	long nap = 20000;
+
+	while (!shim_done(rc)) {
+		struct timespec ts = { 0, nap };
+
+		if (budget_ns <= 0)
+			return false;
+		nanosleep(&ts, NULL);
+		budget_ns -= nap;
+		nap = nap * 2 > 1000000 ? 1000000 : nap * 2;
+	}
+	return true;
 }
 
 void runcode_cleanup(struct runcode *rc)
@@ -605,13 +648,10 @@ void runcode_cleanup(struct runcode *rc)
 	struct stopset s;
 	struct err e;
 
-	if (!rc->shim || inject_find_gadget(rc->lv->raw, &rc->lv->maps,
-					    &c.gadget, &e))
+	if (!rc->shim || !rc->gadget || !wait_done(rc, CLEANUP_WAIT_NS))
 		return;
-	/* The thread leaves the shim microseconds after the code ends; a
-	 * few tries are plenty. */
 	for (int tries = 0; tries < 20; tries++) {
-		struct timespec nap = { 0, 1000000 };
+		struct timespec nap = { 0, 100000 };
 		int r;
 
 		if (stopset_stop_all(&s, rc->lv->pid, &e))

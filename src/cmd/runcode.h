@@ -56,6 +56,8 @@ struct runcode {
 	pid_t gil_holder;    /* the thread holding the GIL, 0 if unknown/none */
 	char why_not[320];   /* why no safe point was found this time */
 	uint64_t shim, shim_len;
+	uint64_t gadget;       /* a `syscall` instruction in the target, 0 until
+				* found */
 	uint64_t rdbg_tstate;  /* SAFE_REMOTE_DEBUG: the thread state used */
 };
 
