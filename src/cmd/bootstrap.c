@@ -101,6 +101,13 @@ static const char boot_py[] =
 "    fname, src = payload.split(b'\\0', 1)\n"
 "    fname = fname.decode('utf-8')\n"
 "    out, err = Out(b'o', sys.stdout), Out(b'e', sys.stderr)\n"
+/* The shims put the thread's signal mask back by themselves (arch.h);
+ * the interpreter's own remote debugging (PEP 768) does not. */
+"    try:\n"
+"        import _signal\n"
+"        mask = _signal.pthread_sigmask(_signal.SIG_BLOCK, ())\n"
+"    except Exception:\n"
+"        mask = None\n"
 "    old_out, old_err = sys.stdout, sys.stderr\n"
 "    sys.stdout, sys.stderr = out, err\n"
 "    try:\n"
@@ -122,6 +129,8 @@ static const char boot_py[] =
 "            sys.stdout = old_out\n"
 "        if sys.stderr is err:\n"
 "            sys.stderr = old_err\n"
+"        if mask is not None:\n"
+"            _signal.pthread_sigmask(_signal.SIG_SETMASK, mask)\n"
 "        prev = quick()\n"
 "        flush()\n"
 "        s.close()\n"

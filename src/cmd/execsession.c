@@ -79,6 +79,12 @@ static int timed_out(struct exec_session *es, unsigned timeout,
 			       "looked (native code holding the GIL?); the "
 			       "code will not run", (int)pid, timeout);
 	default:
+		if (rc->holder_stuck)
+			return err_set(e, SS_EIO, "process %d reached no safe "
+				       "point within %u s: %s, so code run in "
+				       "any thread would wait for the GIL "
+				       "(nothing was run)", (int)pid, timeout,
+				       rc->why_not);
 		return err_set(e, SS_EIO, "process %d reached no safe point "
 			       "within %u s: no thread waits with the GIL "
 			       "released, and %s", (int)pid, timeout,
@@ -247,8 +253,8 @@ int exec_session_lost(pid_t pid, struct err *e)
 void exec_session_end(struct exec_session *es, bool finished)
 {
 	channel_close(&es->ch);
-	if (finished && es->rc.shim)
-		runcode_cleanup(&es->rc);
+	if (es->rc.shim)
+		runcode_cleanup(&es->rc, finished);
 	free(es->boot);
 	es->boot = NULL;
 	if (es->lv_open)

@@ -49,8 +49,8 @@ int exec_session_results(struct exec_session *es, FILE *out, struct err *e);
 /* The channel closed early: the target exited, or the code ended it. */
 int exec_session_lost(pid_t pid, struct err *e);
 
-/* Close the channel; with finished (the code ran to its end), free the
- * shim the target ran. */
+/* Close the channel and free the shim the target ran, if it is done with
+ * it; with finished (the code ran to its end) after waiting for that. */
 void exec_session_end(struct exec_session *es, bool finished);
 
 #endif

@@ -55,6 +55,8 @@ struct runcode {
 	long syscall;        /* the system call it was in, -1 if none */
 	pid_t gil_holder;    /* the thread holding the GIL, 0 if unknown/none */
 	char why_not[320];   /* why no safe point was found this time */
+	bool holder_stuck;   /* ... because the GIL's holder sits in native
+			      * code, though a thread waits idle */
 	uint64_t shim, shim_len;
 	uint64_t gadget;       /* a `syscall` instruction in the target, 0 until
 				* found */
@@ -70,8 +72,12 @@ int runcode_try(struct runcode *rc, struct err *e);
  * taken yet, so that the script is not even opened. */
 void runcode_cancel(struct runcode *rc);
 
-/* Free the shim of a finished run if the thread has left it.  Best
- * effort: a shim that cannot be freed is left mapped (a few pages). */
-void runcode_cleanup(struct runcode *rc);
+/* Free the shim if its thread has left it: with finished (the code ran to
+ * its end) after waiting for the thread to leave, else (snakescope gives
+ * up) only if it already has.  A pending call's shim is never freed here:
+ * its stub frees it when it runs, however late.  Best effort: an idle
+ * thread's shim still in use (its thread waits for the GIL or runs the
+ * code) cannot be freed and is left mapped (a few pages). */
+void runcode_cleanup(struct runcode *rc, bool finished);
 
 #endif

@@ -26,7 +26,9 @@ BLOCKING = {"sleep": ("35", "230", "23", "270"),  # nanosleep, clock_nanosleep, 
             "select": ("23", "270", "7", "271"),  # select, pselect6, poll, ppoll
             "lock": ("202",),                     # futex
             "read": ("0",),
-            "cgil": ("35", "230")}
+            "sigmask": ("0",),
+            "cgil": ("35", "230"),
+            "cgilthreads": ("35", "230")}
 
 
 def start_state(start, interp, state):
@@ -66,6 +68,21 @@ def healthy(t, what):
     return r
 
 
+def shim_maps(pid):
+    """Anonymous executable mappings: what an injected shim looks like (its
+    code page is anonymous r-x)."""
+    out = []
+    for line in helpers.read_text("/proc/%d/maps" % pid).splitlines():
+        parts = line.split()
+        if "x" in parts[1] and len(parts) < 6:
+            out.append(line)
+    return out
+
+
+def sigblk(pid):
+    return int(helpers.proc_status(pid)["SigBlk"], 16)
+
+
 def counts_grow(t, name):
     first = report(t)["counts"].get(name, 0)
     helpers.wait_until(lambda: report(t)["counts"].get(name, 0) > first, 30,
@@ -76,6 +93,7 @@ def counts_grow(t, name):
 
 def test_pid_global_and_output(interp, start):
     t = start_state(start, interp, "busy")
+    maps = shim_maps(t.pid)
     out = ok(sx(t, "import os, sys\nprint(os.getpid())\nprint(STATE)\n"
                    "sys.stderr.write('to stderr\\n')"))
     assert out == "%d\nbusy\n" % target_pid(t)
@@ -85,6 +103,9 @@ def test_pid_global_and_output(interp, start):
     assert "busy" not in t.log() and "err only" not in t.log(), t.log()
     counts_grow(t, "main")
     healthy(t, "exec")
+    # nothing left mapped (below 3.14 a pending call's stub ran these
+    # execs and freed its own mapping)
+    assert shim_maps(t.pid) == maps, (maps, shim_maps(t.pid))
 
 
 def test_exception_traceback_and_exit_status(interp, start, tmp_path):
@@ -151,6 +172,57 @@ def test_native_code_holding_gil_is_refused(interp, start):
     helpers.wait_until(lambda: "native end" in report(t)["events"], 30, "the native call to end")
     counts_grow(t, "main")
     assert healthy(t, "a refused exec")["marks"] == []
+
+
+# code that changes the signal mask and errno of the thread it runs in
+CLOBBER = ("import ctypes, os\n"
+           "block([12])\n"
+           "try:\n    os.stat('/nonexistent/snakescope')\nexcept OSError:\n    pass\n"
+           "ctypes.set_errno(7); ctypes.CDLL(None, use_errno=True).getpid()\n"
+           "print('%s %s' % (get_ident() == MAIN_IDENT, 12 in blocked()))")
+
+
+def test_signal_mask_and_errno_restored_idle_thread(interp, start):
+    """The main thread, blocked in read(2) with SIGUSR1 and SIGWINCH blocked
+    and errno set, runs code that blocks SIGUSR2 and sets errno: once the
+    read returns, the thread finds its mask and errno as they were."""
+    t = start_state(start, interp, "sigmask")
+    before = sigblk(t.pid)
+    assert before == (1 << 9) | (1 << 27), hex(before)
+    assert ok(sx(t, CLOBBER)) == "True True\n"
+    assert sigblk(t.pid) == before, hex(sigblk(t.pid))
+    with open("/proc/%d/fd/101" % t.pid, "wb") as w:
+        w.write(b"hello")
+    helpers.wait_until(lambda: report(t)["data"] == ["hello"], 30, "the read to return")
+    healthy(t, "code that changed the signal mask and errno")
+
+
+def test_signal_mask_restored_busy(interp, start):
+    """A computing main thread (a pending call below 3.14, PEP 768 from
+    3.14 on) runs code that blocks SIGUSR2: its mask is back afterwards."""
+    t = start_state(start, interp, "busy")
+    before = sigblk(t.pid)
+    assert ok(sx(t, CLOBBER)) == "True True\n"
+    assert sigblk(t.pid) == before, (hex(before), hex(sigblk(t.pid)))
+    counts_grow(t, "main")
+    healthy(t, "code that changed the signal mask")
+
+
+def test_refusal_leaves_nothing_mapped(interp, start):
+    """The GIL held in native code while another thread sleeps: exec hands
+    nothing to the sleeping thread (its code could only queue for the GIL,
+    past the timeout), refuses, and leaves no mapping behind."""
+    t = start_state(start, interp, "cgilthreads")
+    maps = shim_maps(t.pid)
+    res = sx(t, "MARKS.append('must not run')", "--timeout", "1")
+    assert res.rc == 1 and not res.crashed, res.describe()
+    assert "no safe point" in res.err and "holds the GIL" in res.err, res.describe()
+    assert shim_maps(t.pid) == maps, (maps, shim_maps(t.pid))
+    assert not helpers.stopped_or_traced(t.pid)
+    helpers.wait_until(lambda: "native end" in report(t)["events"], 30, "the native call to end")
+    counts_grow(t, "main")
+    assert healthy(t, "a refused exec")["marks"] == []
+    assert shim_maps(t.pid) == maps, (maps, shim_maps(t.pid))
 
 
 def test_many_execs_busy_threads(interp, start):
