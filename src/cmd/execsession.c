@@ -1,6 +1,7 @@
 /* See execsession.h. */
 #include "cmd/execsession.h"
 
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,39 @@
 #include "target/procfs.h"
 
 #define RETRY_NAP_NS 2000000L
+
+/* Ctrl-C, kill or a closed terminal while the code is handed over: the
+ * signal that asked snakescope to stop, taken only so that the target is
+ * tidied up first (see exec_session_run()). */
+static volatile sig_atomic_t stop_signal;
+static const int stop_signals[] = { SIGINT, SIGTERM, SIGHUP };
+#define NSTOP (sizeof(stop_signals) / sizeof(stop_signals[0]))
+
+static void on_stop_signal(int sig)
+{
+	stop_signal = sig;
+}
+
+/* No SA_RESTART: the naps and poll() return to look at the flag. */
+static void catch_stop_signals(struct sigaction old[NSTOP])
+{
+	struct sigaction sa = { .sa_handler = on_stop_signal };
+
+	stop_signal = 0;
+	sigemptyset(&sa.sa_mask);
+	for (size_t i = 0; i < NSTOP; i++)
+		sigaction(stop_signals[i], &sa, &old[i]);
+}
+
+/* Put the handlers back, and die of a signal that came meanwhile as
+ * snakescope would have without them. */
+static void release_stop_signals(const struct sigaction old[NSTOP])
+{
+	for (size_t i = 0; i < NSTOP; i++)
+		sigaction(stop_signals[i], &old[i], NULL);
+	if (stop_signal)
+		raise(stop_signal);
+}
 
 static long long now_ms(void)
 {
@@ -106,6 +140,8 @@ static int hand_over(struct exec_session *es, long long deadline,
 		if (now_ms() >= deadline)
 			return 1;
 		nanosleep(&nap, NULL);
+		if (stop_signal)
+			return err_set(e, SS_EINTR, "interrupted");
 	}
 }
 
@@ -146,6 +182,7 @@ int exec_session_run(struct exec_session *es, unsigned timeout,
 		     const char *payload, size_t len, struct err *e)
 {
 	long long deadline = now_ms() + (long long)timeout * 1000;
+	struct sigaction old[NSTOP];
 	pid_t pid = es->lv.pid;
 	int rc;
 
@@ -160,19 +197,33 @@ int exec_session_run(struct exec_session *es, unsigned timeout,
 			goto fail;
 		es->rc.script = es->script;
 	}
+	/* From the hand-over on, a shim may be in the target: an interrupted
+	 * run still frees it (if its thread is done with it) before going. */
+	catch_stop_signals(old);
 	rc = hand_over(es, deadline, e);
 	if (rc == 1)
 		rc = timed_out(es, timeout, e);
-	if (rc)
-		goto fail;
-	rc = channel_accept(&es->ch, (int)(deadline - now_ms() > 0 ?
-					   deadline - now_ms() : 0), e);
-	if (rc == 0) {
-		runcode_cancel(&es->rc);
-		rc = timed_out(es, timeout, e);
+	/* a signal held off while the target was stopped lands here */
+	if (rc == 0 && stop_signal)
+		rc = err_set(e, SS_EINTR, "interrupted");
+	else if (rc == 0) {
+		rc = channel_accept(&es->ch, (int)(deadline - now_ms() > 0 ?
+						   deadline - now_ms() : 0), e);
+		if (rc == 0)
+			rc = timed_out(es, timeout, e);
 	}
-	if (rc == 1)
-		return 0;
+	if (rc == 1 && stop_signal)
+		rc = err_set(e, SS_EINTR, "interrupted");
+	if (rc < 0)
+		runcode_cancel(&es->rc);
+	if (rc < 0) {
+		if (rc == SS_EGONE || !procfs_pid_exists(pid))
+			rc = err_set(e, SS_EGONE, "process %d exited",
+				     (int)pid);
+		exec_session_end(es, false);
+	}
+	release_stop_signals(old);
+	return rc < 0 ? rc : 0;
 fail:
 	if (rc == SS_EGONE || !procfs_pid_exists(pid))
 		rc = err_set(e, SS_EGONE, "process %d exited", (int)pid);

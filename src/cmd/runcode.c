@@ -721,8 +721,10 @@ void runcode_cleanup(struct runcode *rc, bool finished)
 			wait_for(rc, shim_gone, CLEANUP_WAIT_NS);
 		rc->shim = 0;
 	}
+	/* Given up on (timeout, Ctrl-C), the thread finds the channel gone
+	 * as soon as it has the GIL and leaves: worth the same short wait. */
 	if (!rc->shim || !rc->gadget ||
-	    !wait_for(rc, shim_done, finished ? CLEANUP_WAIT_NS : 0))
+	    !wait_for(rc, shim_done, CLEANUP_WAIT_NS))
 		return;
 	for (int tries = 0; tries < 20; tries++) {
 		struct timespec nap = { 0, 100000 };

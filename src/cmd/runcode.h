@@ -72,12 +72,13 @@ int runcode_try(struct runcode *rc, struct err *e);
  * taken yet, so that the script is not even opened. */
 void runcode_cancel(struct runcode *rc);
 
-/* Free the shim if its thread has left it: with finished (the code ran to
- * its end) after waiting for the thread to leave, else (snakescope gives
- * up) only if it already has.  A pending call's shim is never freed here:
- * its stub frees it when it runs, however late.  Best effort: an idle
- * thread's shim still in use (its thread waits for the GIL or runs the
- * code) cannot be freed and is left mapped (a few pages). */
+/* Free an idle thread's shim once its thread has left it (waiting for
+ * that a moment: the thread leaves as soon as the code ended, or, when
+ * snakescope gave up, as soon as it has the GIL and finds the channel
+ * gone).  A pending call's shim is never freed here: its stub frees it
+ * when it runs, however late; with finished (the code ran to its end)
+ * this waits for that.  Best effort: a shim whose thread is still inside
+ * (it waits for the GIL or runs the code) is left mapped (a few pages). */
 void runcode_cleanup(struct runcode *rc, bool finished);
 
 #endif

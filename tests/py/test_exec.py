@@ -225,6 +225,40 @@ def test_refusal_leaves_nothing_mapped(interp, start):
     assert shim_maps(t.pid) == maps, (maps, shim_maps(t.pid))
 
 
+def test_interrupted_exec_leaves_nothing_mapped(interp, start):
+    """Ctrl-C of snakescope exec while the code, handed to an idle thread,
+    still waits for the GIL (the busy main thread lets go only every
+    ~0.1 s): snakescope dies of the signal, but only after the thread left
+    the shim (finding the channel gone) and the shim was freed."""
+    import subprocess
+    t = start_state(start, interp, "threads")
+    slow = ("sys.setswitchinterval(0.1)" if interp.version >= (3,) else
+            "sys.setcheckinterval(200000)")
+    ok(sx(t, "import sys; " + slow))
+    maps = shim_maps(t.pid)
+    for attempt in range(20):
+        p = subprocess.Popen([helpers.SNAKESCOPE, "exec", str(t.pid), "-c", "MARKS.append(1)"],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        helpers.wait_until(lambda: p.poll() is not None or shim_maps(t.pid) != maps, 30,
+                           "the exec to hand the code over")
+        if p.poll() is None:
+            p.send_signal(signal.SIGINT)
+        out, err = p.communicate(timeout=30)
+        if p.returncode == -signal.SIGINT:
+            break
+        # the code ran before the signal came: try again
+        assert p.returncode == 0, (p.returncode, err)
+    else:
+        pytest.fail("20 execs ran to their end before Ctrl-C could reach one")
+    assert shim_maps(t.pid) == maps, (maps, shim_maps(t.pid))
+    assert not helpers.stopped_or_traced(t.pid)
+    # the interrupted code ran only if it had connected already (it is
+    # carried in the bootstrap)
+    marks = healthy(t, "an interrupted exec")["marks"]
+    assert len(marks) in (attempt, attempt + 1), (attempt, marks)
+    assert shim_maps(t.pid) == maps, (maps, shim_maps(t.pid))
+
+
 def test_many_execs_busy_threads(interp, start):
     """Execs in a row against a target with a busy thread and three blocked
     ones: every one runs, and the target stays healthy and clean."""
