@@ -654,30 +654,22 @@ static bool shim_done(struct runcode *rc)
 			   &done, 1) == 0 && done;
 }
 
+/* Only the hijacked thread ever runs an idle thread's shim: once its done
+ * flag is set and its pc is out, the mapping can go, through that thread
+ * (the only one held). */
 static int cleanup_job(void *arg)
 {
 	struct cleanup_job *c = arg;
 	struct runcode *rc = c->rc;
 	struct err ignored;
-	pid_t any = 0;
+	arch_regs r;
 
-	if (!shim_done(rc))
+	if (!shim_done(rc) || c->s->n != 1 || c->s->sig[0] ||
+	    inject_get_regs(c->s->tids[0], &r, &ignored) ||
+	    (arch_pc(&r) >= rc->shim && arch_pc(&r) < rc->shim + rc->shim_len))
 		return 1;
-	for (size_t i = 0; i < c->s->n; i++) {
-		arch_regs r;
-
-		if (inject_get_regs(c->s->tids[i], &r, &ignored))
-			continue;
-		if (arch_pc(&r) >= rc->shim &&
-		    arch_pc(&r) < rc->shim + rc->shim_len)
-			return 1;
-		if (!any && !c->s->sig[i])
-			any = c->s->tids[i];
-	}
-	if (!any)
-		return 1;
-	return inject_munmap(c->s, any, rc->gadget, rc->shim, rc->shim_len,
-			     &ignored) ? 1 : 0;
+	return inject_munmap(c->s, c->s->tids[0], rc->gadget, rc->shim,
+			     rc->shim_len, &ignored) ? 1 : 0;
 }
 
 static bool shim_gone(struct runcode *rc)
@@ -730,7 +722,7 @@ void runcode_cleanup(struct runcode *rc, bool finished)
 		struct timespec nap = { 0, 100000 };
 		int r;
 
-		if (stopset_stop_all(&s, rc->lv->pid, &e))
+		if (stopset_stop_thread(&s, rc->lv->pid, rc->tid, &e))
 			return;
 		c.s = &s;
 		r = stopset_run(&s, cleanup_job, &c);
