@@ -106,7 +106,8 @@ def report():
     """What the test compares: state, counts, events, errors."""
     return {"pid": os.getpid(), "state": STATE, "counts": dict(COUNTS),
             "events": list(EVENTS), "errors": list(ERRORS), "marks": list(MARKS),
-            "data": list(DATA)}
+            "data": list(DATA),
+            "threads": sorted(t.name for t in threading.enumerate() if t.is_alive())}
 
 
 def count(name):
