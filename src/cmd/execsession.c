@@ -25,23 +25,32 @@ static void on_stop_signal(int sig)
 	stop_signal = sig;
 }
 
-/* No SA_RESTART: the naps and poll() return to look at the flag. */
-static void catch_stop_signals(struct sigaction old[NSTOP])
+/* No SA_RESTART: the naps, poll() and recv() return to look at the
+ * flag. */
+static void take_stop_signals(struct exec_session *es)
 {
 	struct sigaction sa = { .sa_handler = on_stop_signal };
 
+	if (es->sigs_taken)
+		return;
 	stop_signal = 0;
 	sigemptyset(&sa.sa_mask);
 	for (size_t i = 0; i < NSTOP; i++)
-		sigaction(stop_signals[i], &sa, &old[i]);
+		sigaction(stop_signals[i], &sa, &es->old_sigs[i]);
+	es->sigs_taken = true;
+	es->ch.stop = &stop_signal;
 }
 
 /* Put the handlers back, and die of a signal that came meanwhile as
  * snakescope would have without them. */
-static void release_stop_signals(const struct sigaction old[NSTOP])
+static void give_back_stop_signals(struct exec_session *es)
 {
+	if (!es->sigs_taken)
+		return;
+	es->sigs_taken = false;
+	es->ch.stop = NULL;
 	for (size_t i = 0; i < NSTOP; i++)
-		sigaction(stop_signals[i], &old[i], NULL);
+		sigaction(stop_signals[i], &es->old_sigs[i], NULL);
 	if (stop_signal)
 		raise(stop_signal);
 }
@@ -182,7 +191,6 @@ int exec_session_run(struct exec_session *es, unsigned timeout,
 		     const char *payload, size_t len, struct err *e)
 {
 	long long deadline = now_ms() + (long long)timeout * 1000;
-	struct sigaction old[NSTOP];
 	pid_t pid = es->lv.pid;
 	int rc;
 
@@ -199,7 +207,7 @@ int exec_session_run(struct exec_session *es, unsigned timeout,
 	}
 	/* From the hand-over on, a shim may be in the target: an interrupted
 	 * run still frees it (if its thread is done with it) before going. */
-	catch_stop_signals(old);
+	take_stop_signals(es);
 	rc = hand_over(es, deadline, e);
 	if (rc == 1)
 		rc = timed_out(es, timeout, e);
@@ -221,9 +229,11 @@ int exec_session_run(struct exec_session *es, unsigned timeout,
 			rc = err_set(e, SS_EGONE, "process %d exited",
 				     (int)pid);
 		exec_session_end(es, false);
+		return rc;
 	}
-	release_stop_signals(old);
-	return rc < 0 ? rc : 0;
+	if (!es->sigs_until_end)
+		give_back_stop_signals(es);
+	return 0;
 fail:
 	if (rc == SS_EGONE || !procfs_pid_exists(pid))
 		rc = err_set(e, SS_EGONE, "process %d exited", (int)pid);
@@ -237,6 +247,7 @@ int exec_session_start(struct exec_session *es, int pid, pid_t tid,
 {
 	int rc = exec_session_open(es, pid, tid, e);
 
+	es->sigs_until_end = true;
 	if (!rc)
 		rc = exec_session_run(es, timeout, payload, len, e);
 	return rc;
@@ -311,4 +322,5 @@ void exec_session_end(struct exec_session *es, bool finished)
 	if (es->lv_open)
 		live_close(&es->lv);
 	es->lv_open = false;
+	give_back_stop_signals(es);
 }

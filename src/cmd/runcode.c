@@ -17,8 +17,9 @@
 
 #define MAX_TSTATES 4096
 #define GIL_SPAN 256 /* the GIL's mutex and condition follow its flag */
-/* how long a finished run may take to leave its shim */
-#define CLEANUP_WAIT_NS 200000000LL
+/* how long a thread may take to leave its shim once the code ended or
+ * found the channel gone (it may have to wait for the GIL first) */
+#define CLEANUP_WAIT_NS 1000000000LL
 
 enum sym_id { S_ENSURE, S_RELEASE, S_RUN, S_PENDING, S_COUNT };
 
@@ -718,20 +719,29 @@ void runcode_cleanup(struct runcode *rc, bool finished)
 	if (!rc->shim || !rc->gadget ||
 	    !wait_for(rc, shim_done, CLEANUP_WAIT_NS))
 		return;
-	for (int tries = 0; tries < 20; tries++) {
-		struct timespec nap = { 0, 100000 };
+	/* Held right after the flag, the thread may still be on the shim's
+	 * last instructions; on a loaded machine it may wait a while for a
+	 * CPU to run them: retry within the same budget. */
+	for (long long left = CLEANUP_WAIT_NS, nap = 100000; left > 0;
+	     left -= nap, nap = nap * 2 > 5000000 ? 5000000 : nap * 2) {
+		struct timespec ts = { 0, (long)nap };
 		int r;
 
-		if (stopset_stop_thread(&s, rc->lv->pid, rc->tid, &e))
+		/* SS_EINTR: Ctrl-C while stopping; the caller takes it
+		 * once this is over */
+		r = stopset_stop_thread(&s, rc->lv->pid, rc->tid, &e);
+		if (r && r != SS_EINTR)
 			return;
-		c.s = &s;
-		r = stopset_run(&s, cleanup_job, &c);
-		stopset_release(&s);
+		if (!r) {
+			c.s = &s;
+			r = stopset_run(&s, cleanup_job, &c);
+			stopset_release(&s);
+		}
 		if (r == 0) {
 			rc->shim = 0;
 			return;
 		}
-		nanosleep(&nap, NULL);
+		nanosleep(&ts, NULL);
 	}
 }
 

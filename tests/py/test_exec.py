@@ -229,11 +229,11 @@ def test_refusal_leaves_nothing_mapped(interp, start):
 def test_interrupted_exec_leaves_nothing_mapped(interp, start):
     """Ctrl-C of snakescope exec while the code, handed to an idle thread,
     still waits for the GIL (the busy main thread lets go only every
-    ~0.1 s): snakescope dies of the signal, but only after the thread left
+    ~20 ms): snakescope dies of the signal, but only after the thread left
     the shim (finding the channel gone) and the shim was freed."""
     import subprocess
     t = start_state(start, interp, "threads")
-    slow = ("sys.setswitchinterval(0.1)" if interp.version >= (3,) else
+    slow = ("sys.setswitchinterval(0.02)" if interp.version >= (3,) else
             "sys.setcheckinterval(200000)")
     ok(sx(t, "import sys; " + slow))
     maps = shim_maps(t.pid)
