@@ -17,11 +17,27 @@ static const char boot_py[] =
 "        from _thread import get_ident\n"
 "    except ImportError:\n"
 "        from thread import get_ident\n"
+/* Every socket call lets go of the GIL, and behind a busy thread taking it
+ * back costs a switch interval (5 ms): shorten the interval while the
+ * bootstrap's own calls run, never while the user's code does, and put it
+ * back unless something else changed it meanwhile. */
+"    setsw = getattr(sys, 'setswitchinterval', None)\n"
+"    def quick():\n"
+"        if setsw is None:\n"
+"            return None\n"
+"        old = sys.getswitchinterval()\n"
+"        setsw(0.0001)\n"
+"        return old, sys.getswitchinterval()\n"
+"    def slow(prev):\n"
+"        if prev is not None and sys.getswitchinterval() == prev[1]:\n"
+"            setsw(prev[0])\n"
+"    prev = quick()\n"
 "    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)\n"
 "    try:\n"
 "        s.connect(path)\n"
 "    except Exception:\n"
 "        s.close()\n"
+"        slow(prev)\n"
 "        return\n"
 /* Every blocking socket call lets go of the GIL and must queue for it
  * again behind busy threads: read the code in as few calls as possible
@@ -79,10 +95,19 @@ static const char boot_py[] =
 "            kind, payload = recv_msg()\n"
 "        except Exception:\n"
 "            s.close()\n"
+"            slow(prev)\n"
 "            return\n"
+"    slow(prev)\n"
 "    fname, src = payload.split(b'\\0', 1)\n"
 "    fname = fname.decode('utf-8')\n"
 "    out, err = Out(b'o', sys.stdout), Out(b'e', sys.stderr)\n"
+/* The shims put the thread's signal mask back by themselves (arch.h);
+ * the interpreter's own remote debugging (PEP 768) does not. */
+"    try:\n"
+"        import _signal\n"
+"        mask = _signal.pthread_sigmask(_signal.SIG_BLOCK, ())\n"
+"    except Exception:\n"
+"        mask = None\n"
 "    old_out, old_err = sys.stdout, sys.stderr\n"
 "    sys.stdout, sys.stderr = out, err\n"
 "    try:\n"
@@ -104,8 +129,12 @@ static const char boot_py[] =
 "            sys.stdout = old_out\n"
 "        if sys.stderr is err:\n"
 "            sys.stderr = old_err\n"
+"        if mask is not None:\n"
+"            _signal.pthread_sigmask(_signal.SIG_SETMASK, mask)\n"
+"        prev = quick()\n"
 "        flush()\n"
-"        s.close()\n";
+"        s.close()\n"
+"        slow(prev)\n";
 
 void bootstrap_literal(struct strbuf *sb, const char *text)
 {

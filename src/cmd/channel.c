@@ -181,15 +181,19 @@ int channel_send(struct channel *c, char kind, const void *buf, size_t len,
 	return 0;
 }
 
-/* 0, 1 at a clean end of stream, -1 on error or a cut message. */
-static int read_all(int fd, void *buf, size_t len, bool first)
+/* 0, 1 at a clean end of stream, -1 on error or a cut message, -2 when
+ * interrupted with c->stop set. */
+static int read_all(const struct channel *c, void *buf, size_t len,
+		    bool first)
 {
 	char *p = buf;
 	size_t got = 0;
 
 	while (got < len) {
-		ssize_t n = recv(fd, p + got, len - got, 0);
+		ssize_t n = recv(c->fd, p + got, len - got, 0);
 
+		if (n < 0 && errno == EINTR && c->stop && *c->stop)
+			return -2;
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n == 0 && got == 0 && first)
@@ -206,9 +210,11 @@ int channel_recv(struct channel *c, char *kind, char **buf, size_t *len,
 {
 	uint8_t hdr[5];
 	size_t n;
-	int rc = read_all(c->fd, hdr, 5, true);
+	int rc = read_all(c, hdr, 5, true);
 
 	*buf = NULL;
+	if (rc == -2)
+		return err_set(e, SS_EINTR, "interrupted");
 	if (rc == 1)
 		return 1;
 	if (rc)
@@ -221,10 +227,11 @@ int channel_recv(struct channel *c, char *kind, char **buf, size_t *len,
 	*buf = malloc(n + 1);
 	if (!*buf)
 		return err_set(e, SS_ENOMEM, "out of memory");
-	if (read_all(c->fd, *buf, n, false)) {
+	rc = read_all(c, *buf, n, false);
+	if (rc) {
 		free(*buf);
 		*buf = NULL;
-		return 1;
+		return rc == -2 ? err_set(e, SS_EINTR, "interrupted") : 1;
 	}
 	(*buf)[n] = '\0';
 	*kind = (char)hdr[0];

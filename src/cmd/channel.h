@@ -9,6 +9,7 @@
 #include <limits.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <signal.h>
 #include <sys/types.h>
 
 #include "util/err.h"
@@ -20,6 +21,9 @@ struct channel {
 	char host_dir[128];           /* the directory as we reach it */
 	char target_dir[128];       /* ... and as the target names it */
 	char target_sock[160];     /* the socket's path for the target */
+	/* when set and nonzero, a receive interrupted by a signal gives up
+	 * (SS_EINTR) instead of carrying on */
+	volatile sig_atomic_t *stop;
 };
 
 /* Make the directory and listen on its socket. */
@@ -41,7 +45,8 @@ int channel_send(struct channel *c, char kind, const void *buf, size_t len,
 int channel_send_raw(int fd, const void *buf, size_t len);
 
 /* Receive one message; *buf is malloc'ed and NUL-terminated.  0, 1 at
- * end of stream (the target closed it, or died), or SS_E*. */
+ * end of stream (the target closed it, or died), or SS_E* (SS_EINTR: see
+ * stop). */
 int channel_recv(struct channel *c, char *kind, char **buf, size_t *len,
 		 struct err *e);
 

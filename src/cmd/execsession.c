@@ -1,6 +1,7 @@
 /* See execsession.h. */
 #include "cmd/execsession.h"
 
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,48 @@
 #include "target/procfs.h"
 
 #define RETRY_NAP_NS 2000000L
+
+/* Ctrl-C, kill or a closed terminal while the code is handed over: the
+ * signal that asked snakescope to stop, taken only so that the target is
+ * tidied up first (see exec_session_run()). */
+static volatile sig_atomic_t stop_signal;
+static const int stop_signals[] = { SIGINT, SIGTERM, SIGHUP };
+#define NSTOP (sizeof(stop_signals) / sizeof(stop_signals[0]))
+
+static void on_stop_signal(int sig)
+{
+	stop_signal = sig;
+}
+
+/* No SA_RESTART: the naps, poll() and recv() return to look at the
+ * flag. */
+static void take_stop_signals(struct exec_session *es)
+{
+	struct sigaction sa = { .sa_handler = on_stop_signal };
+
+	if (es->sigs_taken)
+		return;
+	stop_signal = 0;
+	sigemptyset(&sa.sa_mask);
+	for (size_t i = 0; i < NSTOP; i++)
+		sigaction(stop_signals[i], &sa, &es->old_sigs[i]);
+	es->sigs_taken = true;
+	es->ch.stop = &stop_signal;
+}
+
+/* Put the handlers back, and die of a signal that came meanwhile as
+ * snakescope would have without them. */
+static void give_back_stop_signals(struct exec_session *es)
+{
+	if (!es->sigs_taken)
+		return;
+	es->sigs_taken = false;
+	es->ch.stop = NULL;
+	for (size_t i = 0; i < NSTOP; i++)
+		sigaction(stop_signals[i], &es->old_sigs[i], NULL);
+	if (stop_signal)
+		raise(stop_signal);
+}
 
 static long long now_ms(void)
 {
@@ -79,6 +122,12 @@ static int timed_out(struct exec_session *es, unsigned timeout,
 			       "looked (native code holding the GIL?); the "
 			       "code will not run", (int)pid, timeout);
 	default:
+		if (rc->holder_stuck)
+			return err_set(e, SS_EIO, "process %d reached no safe "
+				       "point within %u s: %s, so code run in "
+				       "any thread would wait for the GIL "
+				       "(nothing was run)", (int)pid, timeout,
+				       rc->why_not);
 		return err_set(e, SS_EIO, "process %d reached no safe point "
 			       "within %u s: no thread waits with the GIL "
 			       "released, and %s", (int)pid, timeout,
@@ -100,6 +149,8 @@ static int hand_over(struct exec_session *es, long long deadline,
 		if (now_ms() >= deadline)
 			return 1;
 		nanosleep(&nap, NULL);
+		if (stop_signal)
+			return err_set(e, SS_EINTR, "interrupted");
 	}
 }
 
@@ -154,19 +205,35 @@ int exec_session_run(struct exec_session *es, unsigned timeout,
 			goto fail;
 		es->rc.script = es->script;
 	}
+	/* From the hand-over on, a shim may be in the target: an interrupted
+	 * run still frees it (if its thread is done with it) before going. */
+	take_stop_signals(es);
 	rc = hand_over(es, deadline, e);
 	if (rc == 1)
 		rc = timed_out(es, timeout, e);
-	if (rc)
-		goto fail;
-	rc = channel_accept(&es->ch, (int)(deadline - now_ms() > 0 ?
-					   deadline - now_ms() : 0), e);
-	if (rc == 0) {
-		runcode_cancel(&es->rc);
-		rc = timed_out(es, timeout, e);
+	/* a signal held off while the target was stopped lands here */
+	if (rc == 0 && stop_signal)
+		rc = err_set(e, SS_EINTR, "interrupted");
+	else if (rc == 0) {
+		rc = channel_accept(&es->ch, (int)(deadline - now_ms() > 0 ?
+						   deadline - now_ms() : 0), e);
+		if (rc == 0)
+			rc = timed_out(es, timeout, e);
 	}
-	if (rc == 1)
-		return 0;
+	if (rc == 1 && stop_signal)
+		rc = err_set(e, SS_EINTR, "interrupted");
+	if (rc < 0)
+		runcode_cancel(&es->rc);
+	if (rc < 0) {
+		if (rc == SS_EGONE || !procfs_pid_exists(pid))
+			rc = err_set(e, SS_EGONE, "process %d exited",
+				     (int)pid);
+		exec_session_end(es, false);
+		return rc;
+	}
+	if (!es->sigs_until_end)
+		give_back_stop_signals(es);
+	return 0;
 fail:
 	if (rc == SS_EGONE || !procfs_pid_exists(pid))
 		rc = err_set(e, SS_EGONE, "process %d exited", (int)pid);
@@ -180,6 +247,7 @@ int exec_session_start(struct exec_session *es, int pid, pid_t tid,
 {
 	int rc = exec_session_open(es, pid, tid, e);
 
+	es->sigs_until_end = true;
 	if (!rc)
 		rc = exec_session_run(es, timeout, payload, len, e);
 	return rc;
@@ -247,11 +315,12 @@ int exec_session_lost(pid_t pid, struct err *e)
 void exec_session_end(struct exec_session *es, bool finished)
 {
 	channel_close(&es->ch);
-	if (finished && es->rc.shim)
-		runcode_cleanup(&es->rc);
+	if (es->rc.shim)
+		runcode_cleanup(&es->rc, finished);
 	free(es->boot);
 	es->boot = NULL;
 	if (es->lv_open)
 		live_close(&es->lv);
 	es->lv_open = false;
+	give_back_stop_signals(es);
 }

@@ -17,6 +17,9 @@
 
 #define MAX_TSTATES 4096
 #define GIL_SPAN 256 /* the GIL's mutex and condition follow its flag */
+/* how long a thread may take to leave its shim once the code ended or
+ * found the channel gone (it may have to wait for the GIL first) */
+#define CLEANUP_WAIT_NS 1000000000LL
 
 enum sym_id { S_ENSURE, S_RELEASE, S_RUN, S_PENDING, S_COUNT };
 
@@ -34,6 +37,7 @@ struct facts {
 	uint64_t bias;                 /* interpreter ELF load bias */
 	uint64_t sym[S_COUNT];
 	uint64_t errno_location;
+	uint64_t libc_syscall;
 	uint64_t gadget;
 	uint64_t gil_flag;             /* address of the GIL's locked flag */
 	/* 3.6: the GIL's statics in ceval.c; 2.7: where interpreter_lock,
@@ -126,7 +130,8 @@ static int resolve_symbols(struct live *lv, struct facts *f, struct err *e)
 {
 	const char *interp = lv->py.library[0] ? lv->py.library :
 			     lv->py.executable;
-	const char *errno_name[1] = { "__errno_location" };
+	const char *libc_names[2] = { "__errno_location", "syscall" };
+	uint64_t libc_syms[2] = { 0, 0 };
 	struct target_root root;
 	const struct mapping *m;
 	struct elf_file libc;
@@ -150,7 +155,9 @@ static int resolve_symbols(struct live *lv, struct facts *f, struct err *e)
 				       sym_names[i]);
 		f->sym[i] += f->bias;
 	}
-	lookup_gil_statics(&f->interp_elf, f);
+	/* a scan of the whole .symtab per name: only where needed */
+	if (!PY_VERSION_AT_LEAST(&lv->py.layout, 3, 7))
+		lookup_gil_statics(&f->interp_elf, f);
 	m = find_elf_mapping(lv, &root, is_libc, NULL);
 	if (!m)
 		return err_set(e, SS_ENOTPY, "process %d has no C library "
@@ -158,13 +165,28 @@ static int resolve_symbols(struct live *lv, struct facts *f, struct err *e)
 	rc = open_at(lv, m, &libc, &bias, e);
 	if (rc)
 		return rc;
-	elf_lookup_symbols(&libc, errno_name, 1, &f->errno_location, NULL);
+	elf_lookup_symbols(&libc, libc_names, 2, libc_syms, NULL);
 	elf_file_close(&libc);
-	if (!f->errno_location)
-		return err_set(e, SS_ENOTPY, "the C library of process %d has "
-			       "no __errno_location", (int)lv->pid);
-	f->errno_location += bias;
-	return inject_find_gadget(lv->raw, &lv->maps, &f->gadget, e);
+	for (int i = 0; i < 2; i++)
+		if (!libc_syms[i])
+			return err_set(e, SS_ENOTPY, "the C library of process "
+				       "%d has no %s", (int)lv->pid,
+				       libc_names[i]);
+	f->errno_location = libc_syms[0] + bias;
+	f->libc_syscall = libc_syms[1] + bias;
+	return 0;
+}
+
+/* The gadget of an earlier try serves again (libc does not move). */
+static int find_gadget(struct runcode *rc, struct facts *f, struct err *e)
+{
+	int err = 0;
+
+	if (!rc->gadget)
+		err = inject_find_gadget(rc->lv->raw, &rc->lv->maps,
+					 &rc->gadget, e);
+	f->gadget = rc->gadget;
+	return err;
 }
 
 static uint64_t read_ptr(struct live *lv, uint64_t addr)
@@ -239,6 +261,8 @@ static bool waiting_syscall(long nr)
 		SYS_epoll_wait, SYS_epoll_pwait, SYS_nanosleep,
 		SYS_clock_nanosleep, SYS_futex, SYS_accept, SYS_accept4,
 		SYS_wait4, SYS_waitid, SYS_pause, SYS_connect,
+		/* a sleep or timed wait of these resumed after a stop */
+		SYS_restart_syscall,
 	};
 
 	for (size_t i = 0; i < sizeof(waits) / sizeof(waits[0]); i++)
@@ -263,7 +287,10 @@ static bool waits_for_gil(const struct facts *f, const arch_regs *r)
 {
 	uint64_t a = arch_syscall_arg0(r);
 
-	if (arch_syscall_nr(r) != SYS_futex)
+	/* restart_syscall: a timed futex wait resumed after a stop, its
+	 * arguments still in place */
+	if (arch_syscall_nr(r) != SYS_futex &&
+	    arch_syscall_nr(r) != SYS_restart_syscall)
 		return false;
 	if (f->gil_flag && a + 64 >= f->gil_flag && a < f->gil_flag + GIL_SPAN)
 		return true;
@@ -299,6 +326,31 @@ static bool in_lock_code(const char *name)
 	return false;
 }
 
+/* Whether pc lies in the interpreter's own code; if not, where says in
+ * what it lies. */
+static bool in_interpreter(const struct runcode *rc, uint64_t pc,
+			   char *where, size_t len)
+{
+	const char *interp = base_name(rc->lv->py.library[0] ?
+				       rc->lv->py.library :
+				       rc->lv->py.executable);
+
+	snprintf(where, len, "anonymous memory");
+	for (size_t i = 0; i < rc->lv->maps.n; i++) {
+		const struct mapping *m = &rc->lv->maps.v[i];
+
+		if (pc < m->start || pc >= m->end)
+			continue;
+		if (m->perms[2] == 'x' && m->path &&
+		    !strcmp(base_name(m->path), interp))
+			return true;
+		snprintf(where, len, "%s",
+			 m->path ? base_name(m->path) : "anonymous memory");
+		break;
+	}
+	return false;
+}
+
 /* Whether the main thread, computing, stands where it may call
  * Py_AddPendingCall(): inside the interpreter's own code, outside any
  * lock and the pending-call machinery. */
@@ -307,7 +359,6 @@ static bool pending_ok(struct job *j, const arch_regs *r)
 	struct runcode *rc = j->rc;
 	uint64_t pc = arch_pc(r);
 	char name[256];
-	bool inside = false;
 
 	if (waits_for_gil(j->f, r))
 		return true;
@@ -317,30 +368,44 @@ static bool pending_ok(struct job *j, const arch_regs *r)
 			 arch_syscall_nr(r));
 		return false;
 	}
-	const char *interp = base_name(rc->lv->py.library[0] ?
-				       rc->lv->py.library :
-				       rc->lv->py.executable);
-
-	for (size_t i = 0; i < rc->lv->maps.n && !inside; i++) {
-		const struct mapping *m = &rc->lv->maps.v[i];
-
-		if (pc >= m->start && pc < m->end) {
-			inside = m->perms[2] == 'x' && m->path &&
-				 !strcmp(base_name(m->path), interp);
-			if (!inside)
-				snprintf(rc->why_not, sizeof(rc->why_not),
-					 "the main thread runs native code "
-					 "outside the interpreter (in %s)",
-					 m->path ? base_name(m->path) :
-						   "anonymous memory");
-		}
-	}
-	if (!inside)
+	if (!in_interpreter(rc, pc, name, sizeof(name))) {
+		snprintf(rc->why_not, sizeof(rc->why_not),
+			 "the main thread runs native code outside the "
+			 "interpreter (in %s)", name);
 		return false;
+	}
 	if (elf_nearest_symbol(&j->f->interp_elf, pc - j->f->bias, name,
 			       sizeof(name)) == 0 && in_lock_code(name)) {
 		snprintf(rc->why_not, sizeof(rc->why_not),
 			 "the main thread is inside %s", name);
+		return false;
+	}
+	return true;
+}
+
+/* Whether the GIL's holder looks set to pass the GIL on at its next switch
+ * interval: it runs the interpreter's own code, or a short system call.
+ * One that waits in a system call (usleep, a read) or computes in native
+ * code elsewhere while holding the GIL may keep it for good: a shim
+ * handed to an idle thread then would queue for the GIL, past any
+ * timeout, and could be neither withdrawn nor freed.  Such a holder is
+ * waited out (runcode_try() says 1) instead. */
+static bool holder_lets_go(struct runcode *rc, const arch_regs *r)
+{
+	long nr = arch_syscall_nr(r);
+	char where[128];
+
+	if (nr >= 0 && waiting_syscall(nr)) {
+		snprintf(rc->why_not, sizeof(rc->why_not),
+			 "thread %d holds the GIL while it waits in system "
+			 "call %ld (native code that keeps the GIL)",
+			 (int)rc->gil_holder, nr);
+		return false;
+	}
+	if (nr < 0 && !in_interpreter(rc, arch_pc(r), where, sizeof(where))) {
+		snprintf(rc->why_not, sizeof(rc->why_not),
+			 "thread %d holds the GIL in native code outside the "
+			 "interpreter (in %s)", (int)rc->gil_holder, where);
 		return false;
 	}
 	return true;
@@ -353,6 +418,7 @@ static int hand_over(struct job *j, pid_t tid, const arch_regs *r,
 	struct shim_spec spec = {
 		.kind = kind,
 		.errno_location = j->f->errno_location,
+		.libc_syscall = j->f->libc_syscall,
 		.gil_ensure = j->f->sym[S_ENSURE],
 		.gil_release = j->f->sym[S_RELEASE],
 		.run_string = j->f->sym[S_RUN],
@@ -462,8 +528,8 @@ static int choose_job(void *arg)
 	struct job *j = arg;
 	struct runcode *rc = j->rc;
 	pid_t main_tid = rc->lv->pid, pick = 0;
-	arch_regs main_regs, pick_regs;
-	bool have_main = false;
+	arch_regs main_regs, pick_regs, holder_regs;
+	bool have_main = false, have_holder = false;
 	int err;
 
 	rc->gil_holder = tid_of_ident(j, j->f->gil_holder_ident);
@@ -480,8 +546,15 @@ static int choose_job(void *arg)
 			return err;
 		if (tid == main_tid)
 			main_regs = r, have_main = true;
+		if (tid == rc->gil_holder)
+			holder_regs = r, have_holder = true;
 		if (idle_candidate(j, tid, &r) && (!pick || tid == main_tid))
 			pick = tid, pick_regs = r;
+	}
+	/* whatever the mechanism, the code would need the GIL first */
+	if (have_holder && !holder_lets_go(rc, &holder_regs)) {
+		rc->holder_stuck = true;
+		return 1;
 	}
 	if (pick)
 		return hand_over(j, pick, &pick_regs, SHIM_RUN);
@@ -546,10 +619,13 @@ int runcode_try(struct runcode *rc, struct err *e)
 	rc->tid = rc->gil_holder = 0;
 	rc->syscall = -1;
 	rc->why_not[0] = '\0';
+	rc->holder_stuck = false;
 	f->interp_elf.fd = -1;
 	err = check_remote_debug(rc->lv, e);
 	if (!err)
 		err = resolve_symbols(rc->lv, f, e);
+	if (!err)
+		err = find_gadget(rc, f, e);
 	if (!err)
 		err = stopset_stop_all(&s, rc->lv->pid, e);
 	if (!err) {
@@ -567,63 +643,105 @@ int runcode_try(struct runcode *rc, struct err *e)
 struct cleanup_job {
 	struct runcode *rc;
 	struct stopset *s;
-	uint64_t gadget;
 };
 
+static bool shim_done(struct runcode *rc)
+{
+	uint8_t done = 0;
+
+	return memsrc_read(rc->lv->raw, rc->shim + arch_shim_done_offset(
+				   rc->mech == SAFE_IDLE_THREAD ? SHIM_RUN :
+								  SHIM_PENDING),
+			   &done, 1) == 0 && done;
+}
+
+/* Only the hijacked thread ever runs an idle thread's shim: once its done
+ * flag is set and its pc is out, the mapping can go, through that thread
+ * (the only one held). */
 static int cleanup_job(void *arg)
 {
 	struct cleanup_job *c = arg;
 	struct runcode *rc = c->rc;
-	uint8_t done = 0;
 	struct err ignored;
-	pid_t any = 0;
+	arch_regs r;
 
-	if (memsrc_read(rc->lv->raw, rc->shim + arch_shim_done_offset(
-				rc->mech == SAFE_IDLE_THREAD ? SHIM_RUN : SHIM_PENDING),
-			&done, 1) || !done)
+	if (!shim_done(rc) || c->s->n != 1 || c->s->sig[0] ||
+	    inject_get_regs(c->s->tids[0], &r, &ignored) ||
+	    (arch_pc(&r) >= rc->shim && arch_pc(&r) < rc->shim + rc->shim_len))
 		return 1;
-	for (size_t i = 0; i < c->s->n; i++) {
-		arch_regs r;
-
-		if (inject_get_regs(c->s->tids[i], &r, &ignored))
-			continue;
-		if (arch_pc(&r) >= rc->shim &&
-		    arch_pc(&r) < rc->shim + rc->shim_len)
-			return 1;
-		if (!any && !c->s->sig[i])
-			any = c->s->tids[i];
-	}
-	if (!any)
-		return 1;
-	return inject_munmap(c->s, any, c->gadget, rc->shim, rc->shim_len,
-			     &ignored) ? 1 : 0;
+	return inject_munmap(c->s, c->s->tids[0], rc->gadget, rc->shim,
+			     rc->shim_len, &ignored) ? 1 : 0;
 }
 
-void runcode_cleanup(struct runcode *rc)
+static bool shim_gone(struct runcode *rc)
+{
+	uint8_t b;
+
+	return memsrc_read(rc->lv->raw, rc->shim, &b, 1) != 0;
+}
+
+/* The done flag is set a few dozen instructions before the thread leaves
+ * the shim (or, for a pending call, frees it): wait for that with plain
+ * reads, which cost the target nothing. */
+static bool wait_for(struct runcode *rc, bool (*cond)(struct runcode *),
+		     long long budget_ns)
+{
+	long nap = 20000;
+
+	while (!cond(rc)) {
+		struct timespec ts = { 0, nap };
+
+		if (budget_ns <= 0)
+			return false;
+		nanosleep(&ts, NULL);
+		budget_ns -= nap;
+		nap = nap * 2 > 1000000 ? 1000000 : nap * 2;
+	}
+	return true;
+}
+
+void runcode_cleanup(struct runcode *rc, bool finished)
 {
 	struct cleanup_job c = { .rc = rc };
 	struct stopset s;
 	struct err e;
 
-	if (!rc->shim || inject_find_gadget(rc->lv->raw, &rc->lv->maps,
-					    &c.gadget, &e))
+	/* A pending call's stub frees its mapping itself (arch.h): a
+	 * finished run returns once it has, so that the caller finds the
+	 * target as it was. */
+	if (rc->shim && rc->mech == SAFE_PENDING_CALL) {
+		if (finished)
+			wait_for(rc, shim_gone, CLEANUP_WAIT_NS);
+		rc->shim = 0;
+	}
+	/* Given up on (timeout, Ctrl-C), the thread finds the channel gone
+	 * as soon as it has the GIL and leaves: worth the same short wait. */
+	if (!rc->shim || !rc->gadget ||
+	    !wait_for(rc, shim_done, CLEANUP_WAIT_NS))
 		return;
-	/* The thread leaves the shim microseconds after the code ends; a
-	 * few tries are plenty. */
-	for (int tries = 0; tries < 20; tries++) {
-		struct timespec nap = { 0, 1000000 };
+	/* Held right after the flag, the thread may still be on the shim's
+	 * last instructions; on a loaded machine it may wait a while for a
+	 * CPU to run them: retry within the same budget. */
+	for (long long left = CLEANUP_WAIT_NS, nap = 100000; left > 0;
+	     left -= nap, nap = nap * 2 > 5000000 ? 5000000 : nap * 2) {
+		struct timespec ts = { 0, (long)nap };
 		int r;
 
-		if (stopset_stop_all(&s, rc->lv->pid, &e))
+		/* SS_EINTR: Ctrl-C while stopping; the caller takes it
+		 * once this is over */
+		r = stopset_stop_thread(&s, rc->lv->pid, rc->tid, &e);
+		if (r && r != SS_EINTR)
 			return;
-		c.s = &s;
-		r = stopset_run(&s, cleanup_job, &c);
-		stopset_release(&s);
+		if (!r) {
+			c.s = &s;
+			r = stopset_run(&s, cleanup_job, &c);
+			stopset_release(&s);
+		}
 		if (r == 0) {
 			rc->shim = 0;
 			return;
 		}
-		nanosleep(&nap, NULL);
+		nanosleep(&ts, NULL);
 	}
 }
 

@@ -55,7 +55,11 @@ struct runcode {
 	long syscall;        /* the system call it was in, -1 if none */
 	pid_t gil_holder;    /* the thread holding the GIL, 0 if unknown/none */
 	char why_not[320];   /* why no safe point was found this time */
+	bool holder_stuck;   /* ... because the GIL's holder sits in native
+			      * code, though a thread waits idle */
 	uint64_t shim, shim_len;
+	uint64_t gadget;       /* a `syscall` instruction in the target, 0 until
+				* found */
 	uint64_t rdbg_tstate;  /* SAFE_REMOTE_DEBUG: the thread state used */
 };
 
@@ -68,8 +72,13 @@ int runcode_try(struct runcode *rc, struct err *e);
  * taken yet, so that the script is not even opened. */
 void runcode_cancel(struct runcode *rc);
 
-/* Free the shim of a finished run if the thread has left it.  Best
- * effort: a shim that cannot be freed is left mapped (a few pages). */
-void runcode_cleanup(struct runcode *rc);
+/* Free an idle thread's shim once its thread has left it (waiting for
+ * that a moment: the thread leaves as soon as the code ended, or, when
+ * snakescope gave up, as soon as it has the GIL and finds the channel
+ * gone).  A pending call's shim is never freed here: its stub frees it
+ * when it runs, however late; with finished (the code ran to its end)
+ * this waits for that.  Best effort: a shim whose thread is still inside
+ * (it waits for the GIL or runs the code) is left mapped (a few pages). */
+void runcode_cleanup(struct runcode *rc, bool finished);
 
 #endif

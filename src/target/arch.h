@@ -44,13 +44,15 @@ enum shim_kind {
 	 * PyGILState_Release(g) */
 	SHIM_RUN,
 	/* Py_AddPendingCall(stub, code), where the stub runs
-	 * PyRun_SimpleStringFlags(code, NULL) and returns 0 */
+	 * PyRun_SimpleStringFlags(code, NULL), frees the whole mapping
+	 * and returns 0 */
 	SHIM_PENDING,
 };
 
 struct shim_spec {
 	enum shim_kind kind;
 	uint64_t errno_location; /* __errno_location in the target's libc */
+	uint64_t libc_syscall;   /* syscall() in the target's libc */
 	uint64_t gil_ensure, gil_release, run_string, add_pending;
 	const char *code;        /* the Python source to run */
 	arch_regs saved;         /* the thread as it was stopped */
@@ -63,7 +65,9 @@ size_t arch_shim_size(const struct shim_spec *sp);
 #define ARCH_SHIM_CODE_LEN 4096
 /* Offset in the mapping of the flag set to 1 when the shim of this kind
  * has returned from its last call (for SHIM_PENDING: when the pending
- * call's stub has), after which only a few instructions of it run. */
+ * call's stub has, which then frees the mapping itself), after which only
+ * a few instructions of it run.  Every shim puts back the signal mask
+ * and errno the thread had when it entered. */
 size_t arch_shim_done_offset(enum shim_kind kind);
 /* Fill buf (arch_shim_size() bytes) with the shim for a mapping at base;
  * entry is base. */

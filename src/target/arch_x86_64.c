@@ -3,6 +3,7 @@
 #include "target/arch.h"
 
 #include <cpuid.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/syscall.h>
 
@@ -22,6 +23,10 @@
 #define D_GSTATE 0x94
 #define D_DONE 0x98
 #define D_STUB_DONE 0x99
+#define D_SIGMASK 0xa0    /* the thread's signal mask at shim entry */
+#define D_STUB_MASK 0xa8  /* ... at pending-call stub entry */
+#define D_LIBC_SYSCALL 0xb0 /* address of the C library's syscall() */
+#define D_NONE ((size_t)-1)
 #define D_CODE 0x100
 #define STUB_OFF 0x400 /* pending-call stub in the code page */
 
@@ -231,28 +236,72 @@ static void body_run(struct emit *m, const struct shim_spec *sp)
 	call_abs(m, sp->gil_release);
 }
 
+/* rt_sigprocmask(how, set, old, 8) with set and old data offsets (D_NONE
+ * for NULL).  The mask is read by the shim itself rather than through
+ * PTRACE_GETSIGMASK: a thread stopped in ppoll, pselect6, epoll_pwait or
+ * rt_sigsuspend still has the call's temporary mask at its ptrace stop,
+ * and the kernel puts its own mask back only on the way to user space. */
+static void sigmask_call(struct emit *m, int how, size_t set, size_t old)
+{
+	static const uint8_t mov_eax[] = { 0xb8, SYS_rt_sigprocmask, 0, 0, 0 };
+	static const uint8_t lea_rsi[] = { 0x48, 0x8d, 0x35 };
+	static const uint8_t lea_rdx[] = { 0x48, 0x8d, 0x15 };
+	static const uint8_t xor_esi[] = { 0x31, 0xf6 }, xor_edx[] = { 0x31, 0xd2 };
+	static const uint8_t mov_r10d_8[] = { 0x41, 0xba, 8, 0, 0, 0 };
+	const uint8_t mov_edi[] = { 0xbf, (uint8_t)how, 0, 0, 0 };
+
+	bytes(m, mov_eax, sizeof(mov_eax));
+	bytes(m, mov_edi, sizeof(mov_edi));
+	if (set == D_NONE)
+		bytes(m, xor_esi, 2);
+	else
+		op_rip(m, lea_rsi, 3, set);
+	if (old == D_NONE)
+		bytes(m, xor_edx, 2);
+	else
+		op_rip(m, lea_rdx, 3, old);
+	bytes(m, mov_r10d_8, sizeof(mov_r10d_8));
+	bytes(m, arch_syscall_insn, 2); /* clobbers rax, rcx, r11 only */
+}
+
 /* int stub(void *code): PyRun_SimpleStringFlags(code, NULL); return 0.
  * Zero whatever happened: the script catches its own exceptions, and a
- * pending call that fails must have set one. */
-static void emit_stub(struct emit *m, const struct shim_spec *sp)
+ * pending call that fails must have set one.  Its last act is to free the
+ * whole mapping: it tail-calls the C library's syscall(SYS_munmap, base,
+ * len), which returns 0 straight to the interpreter, so no instruction of
+ * the mapping runs after it is gone (the hijacked part finished long
+ * before, in this same thread).  A pending call that runs after
+ * snakescope gave up thus leaves nothing behind. */
+static void emit_stub(struct emit *m, const struct shim_spec *sp,
+		      size_t len)
 {
 	static const uint8_t sub8[] = { 0x48, 0x83, 0xec, 0x08 };
 	static const uint8_t add8[] = { 0x48, 0x83, 0xc4, 0x08 };
+	static const uint8_t lea_rdi[] = { 0x48, 0x8d, 0x3d };
 	static const uint8_t xor_esi[] = { 0x31, 0xf6 };
-	static const uint8_t xor_eax[] = { 0x31, 0xc0 };
 	static const uint8_t set_done[] = { 0xc6, 0x05 };
+	static const uint8_t jmp_ind[] = { 0xff, 0x25 };
+	const uint8_t mov_edi[] = { 0xbf, SYS_munmap, 0, 0, 0 };
+	uint64_t ulen = len;
 
 	m->pos = STUB_OFF;
 	bytes(m, sub8, 4);
+	sigmask_call(m, SIG_BLOCK, D_NONE, D_STUB_MASK);
+	op_rip(m, lea_rdi, 3, D_CODE); /* the argument, lost to the call */
 	bytes(m, xor_esi, 2);
 	call_abs(m, sp->run_string);
-	/* the mapping may go once this is set and no thread is inside it */
+	/* code that changed its thread's mask changed the main thread's */
+	sigmask_call(m, SIG_SETMASK, D_STUB_MASK, D_NONE);
 	bytes(m, set_done, 2);
 	rel(m, D_STUB_DONE, 1);
 	byte(m, 1);
 	bytes(m, add8, 4);
-	bytes(m, xor_eax, 2);
-	byte(m, 0xc3);
+	bytes(m, mov_edi, sizeof(mov_edi));
+	byte(m, 0x48), byte(m, 0xbe); /* mov rsi, imm64 */
+	bytes(m, &m->base, 8);
+	byte(m, 0x48), byte(m, 0xba); /* mov rdx, imm64 */
+	bytes(m, &ulen, 8);
+	op_rip(m, jmp_ind, 2, D_LIBC_SYSCALL);
 }
 
 static void body_pending(struct emit *m, const struct shim_spec *sp)
@@ -314,13 +363,16 @@ void arch_build_shim(uint8_t *buf, uint64_t base, const struct shim_spec *sp)
 	memset(buf, 0xcc, ARCH_SHIM_CODE_LEN); /* int3 anywhere unused */
 	fill_image(data, &sp->saved);
 	memcpy(data + D_CODE, sp->code, strlen(sp->code) + 1);
+	memcpy(data + D_LIBC_SYSCALL, &sp->libc_syscall, 8);
 
 	ext_state(&m, xs, true);
 	errno_copy(&m, sp, true);
+	sigmask_call(&m, SIG_BLOCK, D_NONE, D_SIGMASK);
 	if (sp->kind == SHIM_RUN)
 		body_run(&m, sp);
 	else
 		body_pending(&m, sp);
+	sigmask_call(&m, SIG_SETMASK, D_SIGMASK, D_NONE);
 	errno_copy(&m, sp, false);
 	ext_state(&m, xs, false);
 	bytes(&m, set_done, 2); /* mov byte [done], 1 */
@@ -328,5 +380,5 @@ void arch_build_shim(uint8_t *buf, uint64_t base, const struct shim_spec *sp)
 	byte(&m, 1);
 	restore_and_return(&m);
 	if (sp->kind == SHIM_PENDING)
-		emit_stub(&m, sp);
+		emit_stub(&m, sp, arch_shim_size(sp));
 }

@@ -17,6 +17,7 @@
 #define STEP_TIMEOUT_NS 2000000000LL
 #define STEP_MAX_SIGNALS 16
 #define GADGET_SCAN (1u << 20)
+#define GADGET_SLICE 16384
 
 int inject_get_regs(pid_t tid, arch_regs *r, struct err *e)
 {
@@ -198,27 +199,29 @@ static bool is_libc(const char *path)
 	return strncmp(b, "libc.so", 7) == 0 || strncmp(b, "libc-", 5) == 0;
 }
 
+/* In slices, stopping at the first hit: libc's text has one within its
+ * first pages, and reading a whole megabyte costs milliseconds. */
 static int scan_mapping(struct memsrc *mem, const struct mapping *m,
 			uint64_t *gadget)
 {
-	size_t len = m->end - m->start > GADGET_SCAN ? GADGET_SCAN :
-		     m->end - m->start;
-	uint8_t *buf = malloc(len);
-	int found = 0;
+	uint64_t end = m->end - m->start > GADGET_SCAN ?
+		       m->start + GADGET_SCAN : m->end;
+	uint8_t buf[GADGET_SLICE + 1];
 
-	if (!buf)
-		return 0;
-	if (memsrc_read(mem, m->start, buf, len) == 0) {
+	/* slices overlap by one byte: an instruction may straddle two */
+	for (uint64_t at = m->start; at + 1 < end; at += GADGET_SLICE) {
+		size_t len = end - at > sizeof(buf) ? sizeof(buf) : end - at;
+
+		if (memsrc_read(mem, at, buf, len))
+			return 0;
 		for (size_t i = 0; i + 1 < len; i++) {
 			if (!memcmp(buf + i, arch_syscall_insn, 2)) {
-				*gadget = m->start + i;
-				found = 1;
-				break;
+				*gadget = at + i;
+				return 1;
 			}
 		}
 	}
-	free(buf);
-	return found;
+	return 0;
 }
 
 int inject_find_gadget(struct memsrc *mem, const struct maps *maps,

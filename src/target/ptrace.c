@@ -39,7 +39,7 @@
 #define STOP_TIMEOUT_NS 1000000000LL /* for all threads together */
 #define STOP_MAX_ROUNDS 100
 #define NAP_MIN_NS 20000L  /* first pause while polling for stops */
-#define NAP_MAX_NS 1000000L
+#define NAP_MAX_NS 200000L
 
 /* Signals that must not kill snakescope while the target is held. */
 static const int held_signals[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT };
@@ -71,6 +71,7 @@ enum phase {
 
 struct stopset_tracer {
 	pid_t pid;
+	pid_t only; /* nonzero: hold this one thread, not the whole process */
 	struct err *e;
 	sigset_t watch; /* held signals the caller had not blocked itself */
 	struct th *th;
@@ -332,7 +333,20 @@ static int stop_threads(struct stopset_tracer *t)
 		rc = check_signals(t);
 		if (rc)
 			return rc;
-		rc = procfs_list_tids(t->pid, &tids, &n, t->e);
+		if (t->only) {
+			/* one thread, one round: it creates no other */
+			if (round)
+				break;
+			tids = malloc(sizeof(*tids));
+			if (!tids)
+				return err_set(t->e, SS_ENOMEM,
+					       "out of memory");
+			tids[0] = t->only;
+			n = 1;
+			rc = 0;
+		} else {
+			rc = procfs_list_tids(t->pid, &tids, &n, t->e);
+		}
 		if (rc == SS_EGONE && round > 0)
 			return err_set(t->e, SS_EGONE, "process %d exited",
 				       (int)t->pid);
@@ -503,7 +517,22 @@ static int publish(struct stopset *s, const struct stopset_tracer *t,
 	return 0;
 }
 
+static int stop_set(struct stopset *s, pid_t pid, pid_t only,
+		    struct err *e);
+
 int stopset_stop_all(struct stopset *s, pid_t pid, struct err *e)
+{
+	return stop_set(s, pid, 0, e);
+}
+
+int stopset_stop_thread(struct stopset *s, pid_t pid, pid_t tid,
+			struct err *e)
+{
+	return stop_set(s, pid, tid, e);
+}
+
+static int stop_set(struct stopset *s, pid_t pid, pid_t only,
+		    struct err *e)
 {
 	struct stopset_tracer *t;
 	sigset_t held;
@@ -521,6 +550,7 @@ int stopset_stop_all(struct stopset *s, pid_t pid, struct err *e)
 	if (!t)
 		return err_set(e, SS_ENOMEM, "out of memory");
 	t->pid = pid;
+	t->only = only;
 	t->e = e;
 	t->phase = PH_STOPPING;
 	pthread_mutex_init(&t->lock, NULL);

@@ -76,6 +76,11 @@ struct stopset {
  * signal mask it restores is per thread. */
 int stopset_stop_all(struct stopset *s, pid_t pid, struct err *e);
 
+/* The same for the one thread tid of pid, the others left running (for a
+ * job that concerns that thread alone). */
+int stopset_stop_thread(struct stopset *s, pid_t pid, pid_t tid,
+			struct err *e);
+
 /* The fs_base of thread tid in the set, 0 if unknown. */
 uint64_t stopset_fs_base(const struct stopset *s, pid_t tid);
 

@@ -17,6 +17,13 @@ States of the main thread:
   pdb      calls work(n) then sleeps 20 ms, in a loop (for snakescope pdb)
   multi    counts in pure Python with 3 more threads: one counting, one
            sleeping, one waiting on a condition with a timeout
+  sigmask  blocks MASKED in its signal mask, sets errno to ERRNO_MARK and
+           reads fd 100 through the C library (ctypes, GIL released)
+           until the test writes to fd 101; then checks that the read
+           returned the data, errno is still ERRNO_MARK and the mask is
+           still MASKED, and counts
+  cgilthreads  holds the GIL in native code (as cgil) while a second
+           thread sleeps (an idle thread exec must not be handed to)
 
 Every blocking call that fails with EINTR, returns early or returns wrong
 data is recorded in ERRORS.  The test's code appends to MARKS to show it
@@ -45,6 +52,48 @@ try:
     clock = time.monotonic
 except AttributeError:
     clock = time.time
+try:
+    from _thread import get_ident
+except ImportError:
+    from thread import get_ident
+MAIN_IDENT = get_ident()
+MASKED = [10, 28]  # SIGUSR1, SIGWINCH
+ERRNO_MARK = 4321
+
+
+def _libc():
+    import ctypes
+    return ctypes.CDLL(None, use_errno=True)
+
+
+def block(sigs):
+    """Block sigs in this thread (ctypes on 2.7, which lacks
+    signal.pthread_sigmask)."""
+    import signal
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_BLOCK, sigs)
+        return
+    import ctypes
+    libc = _libc()
+    new = ctypes.create_string_buffer(128)
+    libc.sigemptyset(new)
+    for sig in sigs:
+        libc.sigaddset(new, sig)
+    if libc.pthread_sigmask(0, new, None):  # SIG_BLOCK
+        raise OSError("pthread_sigmask failed")
+
+
+def blocked():
+    """The signals blocked in this thread, sorted."""
+    import signal
+    if hasattr(signal, "pthread_sigmask"):
+        return sorted(int(s) for s in signal.pthread_sigmask(signal.SIG_BLOCK, []))
+    import ctypes
+    libc = _libc()
+    old = ctypes.create_string_buffer(128)
+    if libc.pthread_sigmask(0, None, old):
+        raise OSError("pthread_sigmask failed")
+    return [sig for sig in range(1, 65) if libc.sigismember(old, sig) == 1]
 
 
 def ready():
@@ -57,7 +106,8 @@ def report():
     """What the test compares: state, counts, events, errors."""
     return {"pid": os.getpid(), "state": STATE, "counts": dict(COUNTS),
             "events": list(EVENTS), "errors": list(ERRORS), "marks": list(MARKS),
-            "data": list(DATA)}
+            "data": list(DATA),
+            "threads": sorted(t.name for t in threading.enumerate() if t.is_alive())}
 
 
 def count(name):
@@ -178,6 +228,43 @@ def main():
     elif STATE == "cgil":
         import ctypes
         usleep = ctypes.PyDLL(None).usleep
+        ready()
+        EVENTS.append("native start")
+        usleep(CGIL_US)
+        EVENTS.append("native end")
+        count("main")
+    elif STATE == "sigmask":
+        import ctypes
+        pipe_fds()
+        block(MASKED)
+        libc = _libc()
+        buf = ctypes.create_string_buffer(8)
+        want = blocked()
+        if want != MASKED:
+            ERRORS.append("mask %r, not %r, before the read" % (want, MASKED))
+        ready()
+        ctypes.set_errno(ERRNO_MARK)
+        # CDLL releases the GIL: an idle thread for exec, the main one
+        n = libc.read(PIPE_R, buf, 5)
+        err = ctypes.get_errno()  # errno right after read(2) returned
+        got = blocked()
+        DATA.append(buf.raw[:max(n, 0)].decode("ascii"))
+        EVENTS.append("read returned")
+        if n != 5:
+            ERRORS.append("read returned %d (errno %d)" % (n, err))
+        if err != ERRNO_MARK:
+            ERRORS.append("errno %d after the read, not %d" % (err, ERRNO_MARK))
+        if got != MASKED:
+            ERRORS.append("mask %r after the read, not %r" % (got, MASKED))
+        count("main")
+    elif STATE == "cgilthreads":
+        import ctypes
+        usleep = ctypes.PyDLL(None).usleep
+        t = threading.Thread(target=sleeper, args=("t3",), name="t3")
+        t.daemon = True
+        t.start()
+        while "t3" not in COUNTS:
+            time.sleep(0.01)
         ready()
         EVENTS.append("native start")
         usleep(CGIL_US)
