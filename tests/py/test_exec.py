@@ -348,8 +348,11 @@ class Session:
         import pty
         import subprocess
         self.master, slave = pty.openpty()
+        # No HOME: pdb keeps no history file on the test machine.
+        env = dict(os.environ)
+        env.pop("HOME", None)
         self.proc = subprocess.Popen([helpers.SNAKESCOPE, "pdb", str(pid)], stdin=slave,
-                                     stdout=slave, stderr=slave, close_fds=True)
+                                     stdout=slave, stderr=slave, close_fds=True, env=env)
         os.close(slave)
         self.seen = ""
 
