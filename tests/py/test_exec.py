@@ -15,14 +15,14 @@ BY_ID = {i.id: i for i in INTERPS}
 # 1000 execs in a row against a busy multi-threaded target, on every
 # interpreter: an exec costs ~15-40 ms there (a process start, two short
 # stops, and the code waiting one switch interval, 5 ms, for the GIL behind
-# the busy thread).  Under ASan (build-san) 250: the sanitizer triples
-# snakescope's own CPU time per exec (~19 ms against ~7), which would add
-# ~7 minutes to the CI suite for a check of the target's health that the
-# release run already makes with 1000; 250 still runs every path of
-# snakescope many times over under the sanitizer.  SNAKESCOPE_EXEC_MANY
-# overrides the count.
+# the busy thread).  Under ASan (build-san) 50: the sanitizer triples
+# snakescope's own CPU time per exec (~19 ms against ~7), and the 1000
+# (or the 250 tried before) made the ASan half of CI the longer one, for a
+# check of the target's health that the release run already makes with
+# 1000; 50 still runs every path of snakescope many times over under the
+# sanitizer.  SNAKESCOPE_EXEC_MANY overrides the count.
 ASAN = "build-san" in helpers.SNAKESCOPE
-MANY = int(os.environ.get("SNAKESCOPE_EXEC_MANY", "250" if ASAN else "1000"))
+MANY = int(os.environ.get("SNAKESCOPE_EXEC_MANY", "50" if ASAN else "1000"))
 BLOCKING = {"sleep": ("35", "230", "23", "270"),  # nanosleep, clock_nanosleep, select, pselect6
             "select": ("23", "270", "7", "271"),  # select, pselect6, poll, ppoll
             "lock": ("202",),                     # futex
