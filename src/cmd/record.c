@@ -39,11 +39,15 @@
 /* Waits this short are spun on the vDSO clock: a sleep costs a system
  * call and a context switch and wakes tens of microseconds late. */
 #define SPIN_NS 5000LL
-/* Overdue ticks taken back to back after a delay, at most: the rest are
- * counted missed.  After a stall (no CPU for a while, the machine
+/* How far behind the sampler still catches up, taking overdue ticks
+ * back to back: two periods, or CATCHUP_MIN_NS at high rates; older ticks
+ * are counted missed.  After a stall (no CPU for a while, the machine
  * suspended, a long page-in) a burst of samples of one instant would
- * weigh it too much. */
+ * weigh it too much at low rates; at high rates a wait for a CPU of a
+ * millisecond or two is routine, and the burst it leaves spans about as
+ * much of the target's run as the ticks it stands for. */
 #define CATCHUP_TICKS 2
+#define CATCHUP_MIN_NS 10000000LL
 #define PENDING_TRIES 50         /* scans a new child may take to be Python */
 #define MAX_PROCS 4096
 #define MAX_DEPTH (WALK_DEFAULT_MAX_FRAMES + 2)
@@ -629,15 +633,17 @@ static void wait_until(int64_t t, const struct stop_flags *flags)
 /* The sampling loop: tick k is due at start + k * period.  A tick that
  * comes due while a sample is still being taken (or while the sampler
  * waits for a CPU) is taken as soon as possible after it, counted late
- * when that is a period or more after it was due; of the ticks overdue
- * at once, all but the last CATCHUP_TICKS are skipped and counted
- * missed.  So the number of samples is the rate times the duration
+ * when that is a period or more after it was due; ticks more than
+ * catch_up (CATCHUP_TICKS periods, at least CATCHUP_MIN_NS) overdue are
+ * skipped and counted missed.  So the number of samples is the rate times the duration
  * unless ticks were missed. */
 static void sample_loop(struct recorder *rec, struct stop_flags *flags,
 			pid_t child)
 {
 	const struct record_opts *o = rec->o;
 	int64_t period = 1000000000LL / o->rate, next, scan_at, status_at;
+	int64_t catch_up = CATCHUP_TICKS * period > CATCHUP_MIN_NS ?
+		CATCHUP_TICKS * period : CATCHUP_MIN_NS;
 	int64_t end = o->duration > 0 ?
 		(int64_t)(o->duration * 1e9) : INT64_MAX;
 	bool tty = isatty(STDERR_FILENO) && !rec->h; /* hooks show their own */
@@ -661,9 +667,8 @@ static void sample_loop(struct recorder *rec, struct stop_flags *flags,
 						   period - 1) / period);
 			break;
 		}
-		if (rec->now - next > CATCHUP_TICKS * period) {
-			int64_t missed = (rec->now - next) / period -
-					 CATCHUP_TICKS;
+		if (rec->now - next > catch_up) {
+			int64_t missed = (rec->now - next - catch_up) / period;
 
 			rec->missed += (uint64_t)missed;
 			next += missed * period;
