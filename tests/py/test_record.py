@@ -351,17 +351,18 @@ def test_ctrl_c_writes_profile(hot_target, tmp_path):
 
 
 def test_stall_not_caught_up(hot_target, tmp_path):
-    """After a stall of the sampler, at most two overdue ticks are taken
-    back to back: a burst of samples of one instant would weigh it too
-    much.  record is stopped for 50 ms at 1 kHz: about 50 ticks come due
-    meanwhile, nearly all of which must be reported missed (every tick up
-    to 100 ms overdue used to be caught up, none missed)."""
+    """After a stall of the sampler, only ticks overdue by at most two
+    periods or 10 ms are taken back to back: a burst of samples of one
+    instant would weigh it too much.  record is stopped for 100 ms at
+    1 kHz: about 100 ticks come due meanwhile, of which all but the last
+    ~10 must be reported missed (every tick up to 100 ms overdue used to
+    be caught up, none missed)."""
     out = str(tmp_path / "s.txt")
 
     def stall(p):
         time.sleep(0.2)  # sample a while first (not synchronisation)
         p.send_signal(signal.SIGSTOP)
-        time.sleep(0.05)  # the stall itself
+        time.sleep(0.1)  # the stall itself
         p.send_signal(signal.SIGCONT)
     res = record_meddled(["-r", "1000", "-d", "1.5", "--idle", "-f", "collapsed", "-o", out,
                           hot_target.pid], out, stall)
@@ -369,7 +370,7 @@ def test_stall_not_caught_up(hot_target, tmp_path):
     rep = report(res)
     m = re.search(r", (\d+) missed", res.err)
     assert m, res.describe()
-    assert int(m.group(1)) >= 40, res.describe()
+    assert int(m.group(1)) >= 75, res.describe()
     assert rep["samples"] > 100, res.describe()
     assert parse_collapsed(out)
 
