@@ -20,6 +20,7 @@
 #include "cmd/cmd.h"
 #include "cmd/record.h"
 #include "cmd/sampler.h"
+#include "cmd/ticker.h"
 #include "out/profile_out.h"
 #include "py/locals.h"
 #include "stack/profile.h"
@@ -36,18 +37,6 @@
  * ones are checked this often (a bounded window for a wrong name; the
  * check is one batched read). */
 #define REVALIDATE_NS 100000000LL
-/* Waits this short are spun on the vDSO clock: a sleep costs a system
- * call and a context switch and wakes tens of microseconds late. */
-#define SPIN_NS 5000LL
-/* How far behind the sampler still catches up, taking overdue ticks
- * back to back: two periods, or CATCHUP_MIN_NS at high rates; older ticks
- * are counted missed.  After a stall (no CPU for a while, the machine
- * suspended, a long page-in) a burst of samples of one instant would
- * weigh it too much at low rates; at high rates a wait for a CPU of a
- * millisecond or two is routine, and the burst it leaves spans about as
- * much of the target's run as the ticks it stands for. */
-#define CATCHUP_TICKS 2
-#define CATCHUP_MIN_NS 10000000LL
 #define PENDING_TRIES 50         /* scans a new child may take to be Python */
 #define MAX_PROCS 4096
 #define MAX_DEPTH (WALK_DEFAULT_MAX_FRAMES + 2)
@@ -142,7 +131,9 @@ void cmd_record_usage(FILE *out)
 	      "Samples that cannot be read whole (the stack changed while it\n"
 	      "was read) are counted and reported, never merged.\n\n"
 	      "options:\n"
-	      "  -r, --rate HZ         samples per second (default 100, at most 500000)\n"
+	      "  -r, --rate HZ         samples per second (default 100, at most 500000;\n"
+	      "                        from a few kHz up, up to a whole CPU is used to\n"
+	      "                        take samples on time)\n"
 	      "  -d, --duration SEC    stop after SEC seconds (default: until exit)\n"
 	      "  -o, --output FILE     where to write the profile (default\n"
 	      "                        snakescope-PID-DATE-TIME.EXT in this directory)\n"
@@ -287,10 +278,7 @@ static int parse_opts(int argc, char **argv, void *arg, struct ctx *ctx)
 
 int64_t record_now_ns(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+	return ticker_now_ns();
 }
 
 static struct rproc *rproc_add(struct recorder *rec, pid_t pid)
@@ -613,37 +601,15 @@ static int hook_wait(const struct recorder *rec, int64_t until)
 	return rec->h->wait(rec->h->arg, &v, until);
 }
 
-/* Wait until absolute time t (CLOCK_MONOTONIC ns), or an interruption. */
-static void wait_until(int64_t t, const struct stop_flags *flags)
-{
-	struct timespec ts;
-
-	if (t - record_now_ns() <= SPIN_NS) {
-		while (record_now_ns() < t && !flags->interrupted)
-			;
-		return;
-	}
-	ts.tv_sec = t / 1000000000LL;
-	ts.tv_nsec = t % 1000000000LL;
-	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR &&
-	       !flags->interrupted)
-		;
-}
-
-/* The sampling loop: tick k is due at start + k * period.  A tick that
- * comes due while a sample is still being taken (or while the sampler
- * waits for a CPU) is taken as soon as possible after it, counted late
- * when that is a period or more after it was due; ticks more than
- * catch_up (CATCHUP_TICKS periods, at least CATCHUP_MIN_NS) overdue are
- * skipped and counted missed.  So the number of samples is the rate times the duration
- * unless ticks were missed. */
+/* The sampling loop: tick k is due at start + k * period (the ticker
+ * says which ticks are late or missed).  So the number of samples is the
+ * rate times the duration unless ticks were missed. */
 static void sample_loop(struct recorder *rec, struct stop_flags *flags,
 			pid_t child)
 {
 	const struct record_opts *o = rec->o;
-	int64_t period = 1000000000LL / o->rate, next, scan_at, status_at;
-	int64_t catch_up = CATCHUP_TICKS * period > CATCHUP_MIN_NS ?
-		CATCHUP_TICKS * period : CATCHUP_MIN_NS;
+	struct ticker tk;
+	int64_t scan_at, status_at;
 	int64_t end = o->duration > 0 ?
 		(int64_t)(o->duration * 1e9) : INT64_MAX;
 	bool tty = isatty(STDERR_FILENO) && !rec->h; /* hooks show their own */
@@ -652,29 +618,25 @@ static void sample_loop(struct recorder *rec, struct stop_flags *flags,
 	 * of 50 us would make every tick at 10 kHz and above late). */
 	prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);
 	rec->t0 = rec->now = rec->flushed_at = record_now_ns();
-	next = rec->t0;
+	ticker_init(&tk, o->rate, rec->t0);
 	scan_at = o->subprocesses ? rec->t0 : INT64_MAX;
 	status_at = rec->t0 + STATUS_NS;
 	while (!flags->interrupted) {
 		bool root_gone = false;
+		struct tick tick;
 
 		rec->now = record_now_ns();
-		if (next - rec->t0 >= end)
+		if (tk.next - rec->t0 >= end)
 			break;
 		if (rec->now - rec->t0 >= end) {
 			/* Due before the end, not taken. */
-			rec->missed += (uint64_t)((end - (next - rec->t0) +
-						   period - 1) / period);
+			rec->missed += (uint64_t)((end - (tk.next - rec->t0) +
+						   tk.period - 1) / tk.period);
 			break;
 		}
-		if (rec->now - next > catch_up) {
-			int64_t missed = (rec->now - next - catch_up) / period;
-
-			rec->missed += (uint64_t)missed;
-			next += missed * period;
-		}
-		if (rec->now - next >= period)
-			rec->late++;
+		tick = ticker_take(&tk, rec->now);
+		rec->missed += tick.missed;
+		rec->late += tick.late;
 		if (rec->now >= scan_at) {
 			scan_children(rec);
 			scan_at = rec->now + SCAN_NS;
@@ -697,23 +659,23 @@ static void sample_loop(struct recorder *rec, struct stop_flags *flags,
 			break;
 		if (child > 0 && rec->procs[0]->gone && !o->subprocesses)
 			break;
-		next += period;
+		ticker_advance(&tk);
 		if (tty && rec->now >= status_at) {
 			show_status(rec, false);
 			status_at = rec->now + STATUS_NS;
 		}
-		if (hook_wait(rec, next)) {
+		if (hook_wait(rec, tk.next)) {
 			rec->stopped_by_hook = true;
 			break;
 		}
-		if (next - rec->t0 >= end) {
+		if (tk.next - rec->t0 >= end) {
 			/* No tick left before the end: wait for the end only. */
 			if (record_now_ns() < rec->t0 + end)
-				wait_until(rec->t0 + end, flags);
+				ticker_wait(&tk, rec->t0 + end, &flags->interrupted);
 			break;
 		}
-		if (record_now_ns() < next)
-			wait_until(next, flags);
+		if (record_now_ns() < tk.next)
+			ticker_wait(&tk, tk.next, &flags->interrupted);
 	}
 	rec->now = record_now_ns();
 	if (tty)
