@@ -52,6 +52,24 @@ static void prefetch(struct sampler *s)
 	memsrc_fetch_wanted(s->lv.mem);
 }
 
+/* How long another process's CPU clock may stand still while it runs:
+ * the kernel adds a running thread's time to its process's clock only at
+ * a scheduler tick or a switch (the clock of another process is read
+ * without bringing running threads up to date), so samples closer
+ * together than a tick would see a thread that never makes a system call
+ * idle.  A tick and a half: the tick is the resolution of the coarse
+ * clocks (4 ms at HZ=250); what cannot be told is taken as 4 ms. */
+static int64_t cpu_clock_stale_ns(void)
+{
+	struct timespec res;
+	int64_t tick = 4000000;
+
+	if (!clock_getres(CLOCK_MONOTONIC_COARSE, &res) && !res.tv_sec &&
+	    res.tv_nsec >= 1000000 && res.tv_nsec <= 20000000)
+		tick = res.tv_nsec;
+	return tick + tick / 2;
+}
+
 int sampler_open(struct sampler *s, pid_t pid, struct err *e)
 {
 	int rc;
@@ -66,6 +84,7 @@ int sampler_open(struct sampler *s, pid_t pid, struct err *e)
 	s->native_tids = s->lv.py.layout.tstate_native_thread_id != OFF_NONE;
 	s->fast = procfs_same_pid_namespace(pid);
 	s->has_cpu_clock = clock_getcpuclockid(pid, &s->cpu_clock) == 0;
+	s->cpu_clock_stale_ns = cpu_clock_stale_ns();
 	/* Page buffers set aside: sampling then allocates no pages. */
 	mem_cache_reserve(s->lv.mem, SAMPLER_PREFETCH_MAX + 64);
 	return 0;
@@ -138,20 +157,33 @@ static char thread_state(struct sampler *s, int64_t tid)
 	return p && p[1] == ' ' ? p[2] : '?';
 }
 
-/* Whether the process used CPU time since the previous call (true when
- * that cannot be told). */
+static int64_t monotonic_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+/* Whether the process may have run lately: its CPU clock moved since the
+ * previous call or less than a tick and a half ago (true when that
+ * cannot be told). */
 static bool used_cpu(struct sampler *s)
 {
 	struct timespec ts;
+	int64_t now;
 	uint64_t ns;
-	bool ran;
 
 	if (!s->has_cpu_clock || clock_gettime(s->cpu_clock, &ts))
 		return true;
 	ns = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-	ran = ns != s->last_cpu_ns;
-	s->last_cpu_ns = ns;
-	return ran;
+	now = monotonic_ns();
+	if (ns != s->last_cpu_ns) {
+		s->last_cpu_ns = ns;
+		s->cpu_changed_at = now;
+		return true;
+	}
+	return now - s->cpu_changed_at < s->cpu_clock_stale_ns;
 }
 
 /* <= 3.10: the thread ids of d's threads from what live_capture found

@@ -30,12 +30,14 @@ struct sampler {
 	bool native_tids;
 	struct addrmap ident_tids; /* ident -> tid (<= 3.10) */
 	struct addrmap stat_fds;  /* tid -> fd + 1 */
-	/* The process's CPU clock at the previous sample: a process that
-	 * used no CPU since then has no running thread, whatever the OS
-	 * state says (runnable but waiting for a CPU). */
+	/* The process's CPU clock, its last value and when (CLOCK_MONOTONIC)
+	 * it last changed: a process whose clock stood still for a while has
+	 * no running thread, whatever the OS state says (runnable but waiting
+	 * for a CPU). */
 	clockid_t cpu_clock;
 	bool has_cpu_clock;
 	uint64_t last_cpu_ns;
+	int64_t cpu_changed_at, cpu_clock_stale_ns;
 	uint64_t prefetch[SAMPLER_PREFETCH_MAX];
 };
 

@@ -98,6 +98,27 @@ def hot_shares(stacks):
 
 # ---------------------------------------------------------------- accuracy
 
+def test_busy_thread_kept_at_high_rate(start, tmp_path):
+    """At 2 kHz, ticks are closer than the kernel's scheduler tick, the
+    only time another process's CPU clock moves while its one running
+    thread makes no system call (the threads scenario's spinner): a
+    sampler that took a clock standing still for an idle process kept
+    about 1 sample in 8 of it on the idle machine."""
+    interp = pick_interp(FORMAT_INTERPS)
+    t = start(interp, "threads")
+    out = str(tmp_path / "fast.txt")
+    res = record("-r", "2000", "-d", "1", "-f", "collapsed", "-o", out, t.pid)
+    assert res.rc == 0, res.describe()
+    rep = report(res)
+    ticks = rep["rate"] * rep["seconds"]
+    assert ticks >= 1000, res.describe()
+    spin = sum(n for fr, n in parse_collapsed(out) if func_of(fr[-1]) == "spin")
+    # On a loaded machine the spinner waits for a CPU now and then, and
+    # waits longer than a tick and a half are rightly not samples.
+    assert spin >= 0.6 * ticks, (spin, res.describe())
+    assert spin == rep["samples"], res.describe()
+
+
 @pytest.mark.parametrize("interp", accuracy_interps())
 def test_accuracy_75_25(interp, start, tmp_path):
     t = start(interp, "hotsplit", script="hotsplit.py", wait_blocked=False)
