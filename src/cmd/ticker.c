@@ -14,8 +14,8 @@
 #define CATCHUP_MIN_NS 10000000LL
 /* What a VM's sleeps are assumed to overshoot by before any was seen. */
 #define WAKE_LAG_START_NS 50000LL
-/* Lateness is forgotten at 1/256 per wake-up: a spike of a millisecond
- * fades below 100 us after some 600 wake-ups. */
+/* Lateness is forgotten at 1/256 per wait: a spike of a millisecond fades
+ * below 100 us after some 600 waits. */
 #define WAKE_LAG_DECAY_SHIFT 8
 /* Waits shorter than this are always spun: a sleep costs a system call
  * and a context switch for nothing. */
@@ -94,6 +94,9 @@ void ticker_wait(struct ticker *t, int64_t until,
 	if (*interrupted)
 		return;
 	if (until - now <= SPIN_ALWAYS_NS || wake <= now) {
+		/* No sleep, so nothing learnt: let the lag fade anyway, or
+		 * one slow wake-up would keep the ticker spinning for good. */
+		ticker_note_wake(t, 0, 0);
 		spin_until(until, interrupted);
 		return;
 	}
