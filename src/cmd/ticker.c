@@ -17,6 +17,11 @@
 /* Lateness is forgotten at 1/256 per wait: a spike of a millisecond fades
  * below 100 us after some 600 waits. */
 #define WAKE_LAG_DECAY_SHIFT 8
+/* A spin that sees the clock jump this much lost its CPU (an interrupt
+ * takes a few microseconds), and the ticker then sleeps all the way for
+ * NO_SPIN_NS before it tries spinning again. */
+#define PREEMPTED_NS 1000000LL
+#define NO_SPIN_NS 1000000000LL
 /* Waits shorter than this are always spun: a sleep costs a system call
  * and a context switch for nothing. */
 #define SPIN_ALWAYS_NS 5000LL
@@ -36,6 +41,7 @@ void ticker_init(struct ticker *t, unsigned rate, int64_t now)
 		CATCHUP_TICKS * t->period : CATCHUP_MIN_NS;
 	t->next = now;
 	t->wake_lag = WAKE_LAG_START_NS;
+	t->no_spin_until = now;
 }
 
 struct tick ticker_take(struct ticker *t, int64_t now)
@@ -56,11 +62,16 @@ struct tick ticker_take(struct ticker *t, int64_t now)
  * (an eighth: at 100 Hz a 50 us lag is 0.5 % of it and nothing is late);
  * the margin is twice the lag, so that most wake-ups land before the tick
  * even when the lag grows a little. */
-int64_t ticker_spin_margin(const struct ticker *t)
+int64_t ticker_spin_margin(const struct ticker *t, int64_t now)
 {
-	if (t->wake_lag * 8 < t->period)
+	if (t->wake_lag * 8 < t->period || now < t->no_spin_until)
 		return 0;
 	return 2 * t->wake_lag;
+}
+
+void ticker_note_preempted(struct ticker *t, int64_t now)
+{
+	t->no_spin_until = now + NO_SPIN_NS;
 }
 
 void ticker_note_wake(struct ticker *t, int64_t asked, int64_t woke)
@@ -79,16 +90,26 @@ static inline void cpu_relax(void)
 #endif
 }
 
-static void spin_until(int64_t until, const volatile sig_atomic_t *interrupted)
+/* Spin until `until`; a jump of the clock between two looks means the
+ * CPU was taken away meanwhile. */
+static void spin_until(struct ticker *t, int64_t until,
+		       const volatile sig_atomic_t *interrupted)
 {
-	while (ticker_now_ns() < until && !*interrupted)
+	int64_t now = ticker_now_ns(), prev = now;
+
+	while (now < until && !*interrupted) {
 		cpu_relax();
+		now = ticker_now_ns();
+		if (now - prev > PREEMPTED_NS)
+			ticker_note_preempted(t, now);
+		prev = now;
+	}
 }
 
 void ticker_wait(struct ticker *t, int64_t until,
 		 const volatile sig_atomic_t *interrupted)
 {
-	int64_t now = ticker_now_ns(), wake = until - ticker_spin_margin(t);
+	int64_t now = ticker_now_ns(), wake = until - ticker_spin_margin(t, now);
 	struct timespec ts;
 
 	if (*interrupted)
@@ -97,7 +118,7 @@ void ticker_wait(struct ticker *t, int64_t until,
 		/* No sleep, so nothing learnt: let the lag fade anyway, or
 		 * one slow wake-up would keep the ticker spinning for good. */
 		ticker_note_wake(t, 0, 0);
-		spin_until(until, interrupted);
+		spin_until(t, until, interrupted);
 		return;
 	}
 	ts.tv_sec = wake / 1000000000LL;
@@ -109,5 +130,5 @@ void ticker_wait(struct ticker *t, int64_t until,
 	if (!*interrupted)
 		ticker_note_wake(t, wake, now);
 	if (now < until)
-		spin_until(until, interrupted);
+		spin_until(t, until, interrupted);
 }

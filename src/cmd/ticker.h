@@ -22,6 +22,11 @@ struct ticker {
 	/* How late sleeps end: the largest lateness seen, decaying slowly so
 	 * that one odd wake-up does not make the ticker spin for good. */
 	int64_t wake_lag;
+	/* Until when the ticker sleeps all the way: a spin was preempted.
+	 * Where the sampler competes for a CPU (the target's own threads
+	 * fill the machine), the scheduler favours a thread that sleeps;
+	 * one that spins is made to wait, and every tick comes late. */
+	int64_t no_spin_until;
 };
 
 struct tick {
@@ -41,9 +46,12 @@ static inline void ticker_advance(struct ticker *t)
 	t->next += t->period;
 }
 
-/* How long before a wake-up at `until` the ticker stops sleeping and
- * spins (0: sleep all the way). */
-int64_t ticker_spin_margin(const struct ticker *t);
+/* How long before a wake-up the ticker stops sleeping and spins, at time
+ * now (0: sleep all the way). */
+int64_t ticker_spin_margin(const struct ticker *t, int64_t now);
+
+/* A spin saw the clock jump at now: it lost its CPU for a while. */
+void ticker_note_preempted(struct ticker *t, int64_t now);
 
 /* A sleep asked to end at `asked` ended at `woke`. */
 void ticker_note_wake(struct ticker *t, int64_t asked, int64_t woke);

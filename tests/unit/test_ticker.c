@@ -63,11 +63,24 @@ static void test_spin_margin(void **state)
 	(void)state;
 	/* 100 Hz: a 50 us lag is nothing, sleep all the way. */
 	ticker_init(&t, 100, 0);
-	assert_int_equal(ticker_spin_margin(&t), 0);
+	assert_int_equal(ticker_spin_margin(&t, 0), 0);
 	/* 10 kHz: spin the last twice-the-lag. */
 	ticker_init(&t, 10000, 0);
-	assert_int_equal(ticker_spin_margin(&t), 2 * t.wake_lag);
+	assert_int_equal(ticker_spin_margin(&t, 0), 2 * t.wake_lag);
 	assert_true(t.wake_lag > 0);
+}
+
+static void test_preempted_spin_sleeps_for_a_while(void **state)
+{
+	struct ticker t;
+
+	(void)state;
+	ticker_init(&t, 10000, 0);
+	assert_true(ticker_spin_margin(&t, 0) > 0);
+	ticker_note_preempted(&t, 5 * MS);
+	assert_int_equal(ticker_spin_margin(&t, 6 * MS), 0);
+	assert_int_equal(ticker_spin_margin(&t, 500 * MS), 0);
+	assert_true(ticker_spin_margin(&t, 2000 * MS) > 0);
 }
 
 static void test_wake_lag_rises_and_decays(void **state)
@@ -80,15 +93,15 @@ static void test_wake_lag_rises_and_decays(void **state)
 	ticker_note_wake(&t, 0, 1 * MS);
 	assert_int_equal(t.wake_lag, 1 * MS);
 	/* At 1 kHz a 1 ms lag makes the ticker spin... */
-	assert_true(ticker_spin_margin(&t) > 0);
+	assert_true(ticker_spin_margin(&t, 0) > 0);
 	/* ...until enough punctual wake-ups have been seen. */
-	for (i = 0; i < 2000 && ticker_spin_margin(&t); i++)
+	for (i = 0; i < 2000 && ticker_spin_margin(&t, 0); i++)
 		ticker_note_wake(&t, 0, 10 * US);
 	assert_true(i > 100 && i < 2000);
-	assert_int_equal(ticker_spin_margin(&t), 0);
+	assert_int_equal(ticker_spin_margin(&t, 0), 0);
 	/* An early wake-up (a signal) teaches nothing. */
 	ticker_note_wake(&t, 5 * MS, 1 * MS);
-	assert_int_equal(ticker_spin_margin(&t), 0);
+	assert_int_equal(ticker_spin_margin(&t, 0), 0);
 }
 
 static void test_wait_never_early(void **state)
@@ -126,6 +139,7 @@ int main(void)
 		cmocka_unit_test(test_on_time_and_late),
 		cmocka_unit_test(test_catch_up_window),
 		cmocka_unit_test(test_spin_margin),
+		cmocka_unit_test(test_preempted_spin_sleeps_for_a_while),
 		cmocka_unit_test(test_wake_lag_rises_and_decays),
 		cmocka_unit_test(test_wait_never_early),
 		cmocka_unit_test(test_wait_interrupted),
