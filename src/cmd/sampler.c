@@ -17,39 +17,54 @@
 
 #include "target/mem_cache.h"
 
-/* Start a sample: empty the page cache, then read the pages the previous
- * sample used in one batch (one process_vm_readv with an iovec per page);
- * pages this sample needs beyond them are read on demand. */
-static int cmp_page(const void *a, const void *b)
+/* Start a sample: empty the page cache, then read the lines of the pages
+ * the previous sample used in one batch (one process_vm_readv);
+ * whatever this sample needs beyond them is read on demand. */
+static int cmp_used(const void *a, const void *b)
 {
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	uint64_t x = ((const struct sampler_page *)a)->page;
+	uint64_t y = ((const struct sampler_page *)b)->page;
 
 	return (x > y) - (x < y);
 }
 
 static void prefetch(struct sampler *s)
 {
-	uint64_t *pages = s->prefetch;
-	size_t n = mem_cache_used(s->lv.mem, pages, SAMPLER_PREFETCH_MAX);
-	uint8_t byte;
+	uint64_t *pages = s->prefetch, *lines = s->prefetch_lines;
+	struct sampler_page *u = s->prefetch_sorted;
+	size_t n = mem_cache_used(s->lv.mem, pages, lines, SAMPLER_PREFETCH_MAX);
+	size_t k = 0;
 
+	for (size_t i = 0; i < n; i++) {
+		u[i].page = pages[i];
+		u[i].lines = lines[i];
+	}
 	/* In address order, neighbours become one range of the read (a
-	 * handful of pages as a rule: no qsort for them). */
-	if (n > 32)
-		qsort(pages, n, sizeof(*pages), cmp_page);
-	for (size_t i = 1; i < n && n <= 32; i++) {
-		uint64_t page = pages[i];
-		size_t k = i;
+	 * handful of pages as a rule, mostly in order: no qsort for them). */
+	if (n > 32) {
+		qsort(u, n, sizeof(*u), cmp_used);
+	} else {
+		for (size_t i = 1; i < n; i++) {
+			struct sampler_page x = u[i];
+			size_t j = i;
 
-		for (; k > 0 && pages[k - 1] > page; k--)
-			pages[k] = pages[k - 1];
-		pages[k] = page;
+			for (; j > 0 && u[j - 1].page > x.page; j--)
+				u[j] = u[j - 1];
+			u[j] = x;
+		}
+	}
+	/* A page used twice (it left the cache's front and came back) is
+	 * fetched once with both its lines. */
+	for (size_t i = 0; i < n; i++) {
+		if (k && pages[k - 1] == u[i].page) {
+			lines[k - 1] |= u[i].lines;
+			continue;
+		}
+		pages[k] = u[i].page;
+		lines[k++] = u[i].lines;
 	}
 	mem_cache_reset(s->lv.mem);
-	for (size_t i = 0; i < n; i++)
-		if (!i || pages[i] != pages[i - 1])
-			memsrc_peek(s->lv.mem, pages[i], &byte, 1);
-	memsrc_fetch_wanted(s->lv.mem);
+	mem_cache_fetch_lines(s->lv.mem, pages, lines, k);
 }
 
 /* How long another process's CPU clock may stand still while it runs:

@@ -39,6 +39,10 @@ struct sampler {
 	uint64_t last_cpu_ns;
 	int64_t cpu_changed_at, cpu_clock_stale_ns;
 	uint64_t prefetch[SAMPLER_PREFETCH_MAX];
+	uint64_t prefetch_lines[SAMPLER_PREFETCH_MAX];
+	struct sampler_page {
+		uint64_t page, lines;
+	} prefetch_sorted[SAMPLER_PREFETCH_MAX];
 };
 
 /* live_open() and the reader; errors as live_open's. */

@@ -16,15 +16,29 @@
 #define MAX_PAGES 4096
 /* Pages mem_cache_used() can tell. */
 #define MAX_USED 1024
+/* A page's valid and used parts are kept as a mask of 64-byte lines. */
+#define LINE 64u
+#define ALL_LINES (~(uint64_t)0)
+/* mem_cache_fetch_lines() reads this many lines beyond the used ones
+ * (below, above): a stack a few frames deeper than last time is still in
+ * the batch. */
+#define SLACK_LINES_DOWN 2
+#define SLACK_LINES_UP 8
 
 struct mem_cache {
 	struct memsrc base;       /* first: a memsrc * is a mem_cache * */
 	struct memsrc *under;
 	struct addrmap pages;     /* page address -> PAGE bytes */
 	/* Recent hits, direct-mapped by page number: reads go back and
-	 * forth between a few pages (an object, its type, its items). */
+	 * forth between a few pages (an object, its type, its items).  With
+	 * each, its valid lines and where its used lines are noted. */
 	uint64_t recent_page[RECENT];
-	const uint8_t *recent_buf[RECENT];
+	uint8_t *recent_buf[RECENT];
+	uint64_t recent_valid[RECENT];
+	uint32_t recent_use[RECENT];
+	/* Pages read only in part (mem_cache_fetch_lines): page -> valid
+	 * lines; a page not in it was read whole. */
+	struct addrmap partial;
 	/* peek(): pages wanted for the next fetch_wanted(), and pages that
 	 * a fetch found unreadable. */
 	uint64_t *wanted;
@@ -40,11 +54,22 @@ struct mem_cache {
 	/* fetch_wanted()'s batch, kept between calls. */
 	struct memseg *segs;
 	size_t segs_cap;
-	/* Pages used since the reset: noted when a page enters the recent
-	 * table, which the reset empties, so a hit costs nothing more. */
+	/* Pages used since the reset and the lines of each that were: a
+	 * page is listed when it enters the recent table (which the reset
+	 * empties), and a hit ORs its lines into the page's entry.  The
+	 * extra entry takes the lines of pages beyond MAX_USED. */
 	uint64_t used[MAX_USED];
+	uint64_t used_lines[MAX_USED + 1];
 	size_t nused;
 };
+
+/* Lines [off, off + len) of a page cover (len > 0, within the page). */
+static inline uint64_t lines_of(uint64_t off, uint64_t len)
+{
+	unsigned lo = (unsigned)(off / LINE), hi = (unsigned)((off + len - 1) / LINE);
+
+	return (ALL_LINES << lo) & (ALL_LINES >> (63 - hi));
+}
 
 static struct mem_cache *to_cache(struct memsrc *m)
 {
@@ -73,18 +98,24 @@ static void drop_pages(struct mem_cache *c)
 		if (c->pages.keys[i])
 			page_free(c, c->pages.vals[i]);
 	addrmap_clear(&c->pages);
+	addrmap_clear(&c->partial);
 	memset(c->recent_buf, 0, sizeof(c->recent_buf));
 }
 
-static inline const uint8_t *cached(struct mem_cache *c, uint64_t page);
-static void remember(struct mem_cache *c, uint64_t page, const uint8_t *buf);
+static inline const uint8_t *cached(struct mem_cache *c, uint64_t page,
+				    uint64_t need);
+static void remember(struct mem_cache *c, uint64_t page, uint8_t *buf);
 
-static const uint8_t *page_of(struct mem_cache *c, uint64_t page)
+/* The cached copy of page (read whole now when it is not cached at all),
+ * or NULL when it cannot be read. */
+static const uint8_t *page_of(struct mem_cache *c, uint64_t page,
+			      uint64_t need)
 {
-	uint8_t *buf = (uint8_t *)cached(c, page);
+	const uint8_t *got = cached(c, page, need);
+	uint8_t *buf;
 
-	if (buf)
-		return buf;
+	if (got || addrmap_has(&c->pages, page))
+		return got;
 	if (c->pages.n >= MAX_PAGES)
 		drop_pages(c);
 	buf = page_alloc(c);
@@ -96,33 +127,66 @@ static const uint8_t *page_of(struct mem_cache *c, uint64_t page)
 		return NULL;
 	}
 	addrmap_put(&c->pages, page, buf);
-	remember(c, page, buf);
-	return buf;
+	return cached(c, page, need);
 }
 
 /* page (at buf) was used: put it in front, and note it. */
-static void remember(struct mem_cache *c, uint64_t page, const uint8_t *buf)
+static void remember(struct mem_cache *c, uint64_t page, uint8_t *buf)
 {
 	unsigned slot = (unsigned)(page / PAGE) % RECENT;
+	void *valid = c->partial.n ? addrmap_get(&c->partial, page) : NULL;
 
 	c->recent_page[slot] = page;
 	c->recent_buf[slot] = buf;
-	if (c->nused < MAX_USED)
+	c->recent_valid[slot] = valid ? (uint64_t)(uintptr_t)valid : ALL_LINES;
+	c->recent_use[slot] = (uint32_t)c->nused;
+	if (c->nused < MAX_USED) {
+		c->used_lines[c->nused] = 0;
 		c->used[c->nused++] = page;
+	}
 }
 
-/* The cached copy of page, or NULL; no read. */
-static inline const uint8_t *cached(struct mem_cache *c, uint64_t page)
+/* Read the rest of a page that was read in part (the page in `slot`). */
+static bool complete(struct mem_cache *c, unsigned slot)
+{
+	uint8_t whole[PAGE];
+
+	if (memsrc_read(c->under, c->recent_page[slot], whole, PAGE))
+		return false;
+	memcpy(c->recent_buf[slot], whole, PAGE);
+	c->recent_valid[slot] = ALL_LINES;
+	addrmap_put(&c->partial, c->recent_page[slot], (void *)(uintptr_t)ALL_LINES);
+	return true;
+}
+
+/* The cached copy of page with the lines `need` in it (the rest of a page
+ * read in part is read now), noted as used; NULL when the page is not
+ * cached or cannot be completed.  No read otherwise. */
+static inline const uint8_t *cached(struct mem_cache *c, uint64_t page,
+				    uint64_t need)
 {
 	unsigned slot = (unsigned)(page / PAGE) % RECENT;
-	uint8_t *buf;
 
-	if (c->recent_buf[slot] && c->recent_page[slot] == page)
-		return c->recent_buf[slot];
-	buf = addrmap_get(&c->pages, page);
-	if (buf)
+	if (!c->recent_buf[slot] || c->recent_page[slot] != page) {
+		uint8_t *buf = addrmap_get(&c->pages, page);
+
+		if (!buf)
+			return NULL;
 		remember(c, page, buf);
-	return buf;
+	}
+	if ((c->recent_valid[slot] & need) != need && !complete(c, slot))
+		return NULL;
+	c->used_lines[c->recent_use[slot]] |= need;
+	return c->recent_buf[slot];
+}
+
+/* The lines of page that [addr, addr + len) covers. */
+static inline uint64_t lines_in(uint64_t page, uint64_t addr, uint64_t len)
+{
+	uint64_t from = page > addr ? page : addr;
+	uint64_t to = page + PAGE < addr + len ? page + PAGE : addr + len;
+
+	return lines_of(from - page, to - from);
 }
 
 static int cache_peek(struct memsrc *m, uint64_t addr, void *dst, size_t len)
@@ -136,7 +200,8 @@ static int cache_peek(struct memsrc *m, uint64_t addr, void *dst, size_t len)
 	if (!len)
 		return 1;
 	if (first == last && addr) {
-		const uint8_t *buf = cached(c, first);
+		const uint8_t *buf = cached(c, first,
+					    lines_of(addr - first, len));
 
 		if (buf) {
 			memcpy(dst, buf + (addr - first), len);
@@ -150,9 +215,9 @@ static int cache_peek(struct memsrc *m, uint64_t addr, void *dst, size_t len)
 		return rc ? rc : 1;
 	}
 	for (uint64_t page = first; page <= last; page += PAGE) {
-		if (cached(c, page))
+		if (cached(c, page, lines_in(page, addr, len)))
 			continue;
-		if (addrmap_has(&c->bad, page))
+		if (addrmap_has(&c->bad, page) || addrmap_has(&c->pages, page))
 			return SS_EFAULT;
 		missing = true;
 		/* Beyond a cacheful, the rest waits for the next batch. */
@@ -166,7 +231,7 @@ static int cache_peek(struct memsrc *m, uint64_t addr, void *dst, size_t len)
 	if (missing)
 		return 0;
 	for (uint64_t page = first; page <= last; page += PAGE) {
-		const uint8_t *buf = cached(c, page);
+		const uint8_t *buf = cached(c, page, lines_in(page, addr, len));
 		uint64_t from = page > addr ? page : addr;
 		uint64_t to = page + PAGE < addr + len ? page + PAGE : addr + len;
 
@@ -191,7 +256,7 @@ static void cache_fetch_wanted(struct memsrc *m)
 	/* Pages read in the meantime (by an ordinary read) are not asked
 	 * for again. */
 	for (size_t i = 0, k = 0; i < c->nwanted; i++) {
-		if (cached(c, c->wanted[i])) {
+		if (addrmap_has(&c->pages, c->wanted[i])) {
 			n--;
 			continue;
 		}
@@ -229,7 +294,8 @@ static int cache_read(struct memsrc *m, uint64_t addr, void *dst, size_t len)
 		return 0;
 	if (first == last && addr) {
 		/* The common case: within one page already here. */
-		const uint8_t *buf = cached(c, first);
+		const uint8_t *buf = cached(c, first,
+					    lines_of(addr - first, len));
 
 		if (buf) {
 			memcpy(dst, buf + (addr - first), len);
@@ -240,7 +306,7 @@ static int cache_read(struct memsrc *m, uint64_t addr, void *dst, size_t len)
 	    (last - first) / PAGE + 1 > MAX_CACHED_SPAN)
 		return memsrc_read(c->under, addr, dst, len);
 	for (uint64_t page = first; page <= last; page += PAGE) {
-		const uint8_t *buf = page_of(c, page);
+		const uint8_t *buf = page_of(c, page, lines_in(page, addr, len));
 		uint64_t from = page > addr ? page : addr;
 		uint64_t to = page + PAGE < addr + len ? page + PAGE : addr + len;
 
@@ -257,6 +323,7 @@ static void cache_release(struct memsrc *m)
 
 	drop_pages(c);
 	addrmap_release(&c->pages);
+	addrmap_release(&c->partial);
 	addrmap_release(&c->wanted_set);
 	addrmap_release(&c->bad);
 	free(c->wanted);
@@ -314,11 +381,76 @@ void mem_cache_reset(struct memsrc *m)
 	addrmap_clear(&c->bad);
 }
 
-size_t mem_cache_used(struct memsrc *m, uint64_t *pages, size_t max)
+size_t mem_cache_used(struct memsrc *m, uint64_t *pages, uint64_t *lines,
+		      size_t max)
 {
 	struct mem_cache *c = to_cache(m);
 	size_t n = c->nused < max ? c->nused : max;
 
 	memcpy(pages, c->used, n * sizeof(*pages));
+	memcpy(lines, c->used_lines, n * sizeof(*lines));
 	return n;
+}
+
+/* The lines of page i of a fetch: the used ones and some slack, and to
+ * the page's edge where the neighbouring page is fetched too (so the two
+ * are one range of the read). */
+static void fetch_span(const uint64_t *pages, const uint64_t *lines, size_t n,
+		       size_t i, unsigned *lo, unsigned *hi)
+{
+	unsigned a = (unsigned)__builtin_ctzll(lines[i]);
+	unsigned b = 63 - (unsigned)__builtin_clzll(lines[i]);
+
+	*lo = a > SLACK_LINES_DOWN ? a - SLACK_LINES_DOWN : 0;
+	*hi = b + SLACK_LINES_UP < 63 ? b + SLACK_LINES_UP : 63;
+	if (i > 0 && pages[i - 1] + PAGE == pages[i])
+		*lo = 0;
+	if (i + 1 < n && pages[i + 1] == pages[i] + PAGE)
+		*hi = 63;
+}
+
+void mem_cache_fetch_lines(struct memsrc *m, const uint64_t *pages,
+			   const uint64_t *lines, size_t n)
+{
+	struct mem_cache *c = to_cache(m);
+	struct memseg *segs;
+	size_t k = 0;
+
+	if (c->pages.n + n > MAX_PAGES)
+		drop_pages(c);
+	XGROW(c->segs, c->segs_cap, n ? n : 1);
+	segs = c->segs;
+	for (size_t i = 0; i < n; i++) {
+		unsigned lo, hi;
+		uint8_t *buf;
+
+		if (!lines[i] || addrmap_has(&c->pages, pages[i]))
+			continue;
+		fetch_span(pages, lines, n, i, &lo, &hi);
+		buf = page_alloc(c);
+		segs[k].addr = pages[i] + (uint64_t)lo * LINE;
+		segs[k].dst = buf + (size_t)lo * LINE;
+		segs[k++].len = (size_t)(hi - lo + 1) * LINE;
+	}
+	if (c->under->ops->readv) {
+		c->under->ops->readv(c->under, segs, k);
+	} else {
+		for (size_t i = 0; i < k; i++)
+			segs[i].ok = !memsrc_read(c->under, segs[i].addr,
+						  segs[i].dst, segs[i].len);
+	}
+	for (size_t i = 0; i < k; i++) {
+		uint64_t page = segs[i].addr & ~(uint64_t)(PAGE - 1);
+		uint8_t *buf = (uint8_t *)segs[i].dst - (segs[i].addr - page);
+
+		/* Unreadable now: left to an ordinary read to report. */
+		if (!segs[i].ok) {
+			page_free(c, buf);
+			continue;
+		}
+		addrmap_put(&c->pages, page, buf);
+		if (segs[i].len != PAGE)
+			addrmap_put(&c->partial, page, (void *)(uintptr_t)
+				    lines_of(segs[i].addr - page, segs[i].len));
+	}
 }
