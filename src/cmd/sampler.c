@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "target/mem_cache.h"
+#include "util/xalloc.h"
 
 /* Start a sample: empty the page cache, then read the lines of the pages
  * the previous sample used in one batch (one process_vm_readv);
@@ -105,11 +106,23 @@ int sampler_open(struct sampler *s, pid_t pid, struct err *e)
 	return 0;
 }
 
+/* A thread's stat file, kept open, and its state as last read. */
+struct thread_stat {
+	int fd;
+	char state;
+	int64_t read_at;
+};
+
 static void close_stat_fds(struct sampler *s)
 {
-	for (size_t i = 0; i < s->stat_fds.cap; i++)
-		if (s->stat_fds.keys[i])
-			close((int)((uintptr_t)s->stat_fds.vals[i] - 1));
+	for (size_t i = 0; i < s->stat_fds.cap; i++) {
+		struct thread_stat *ts = s->stat_fds.vals[i];
+
+		if (!s->stat_fds.keys[i])
+			continue;
+		close(ts->fd);
+		free(ts);
+	}
 	addrmap_release(&s->stat_fds);
 }
 
@@ -140,16 +153,23 @@ bool sampler_revalidate(struct sampler *s)
 	return true;
 }
 
-/* The state letter of thread tid ('?' when it cannot be read). */
-static char thread_state(struct sampler *s, int64_t tid)
+/* The state letter of thread tid ('?' when it cannot be read), read
+ * again when the one known is STATE_TTL_NS old: whether the process ran
+ * is only known to a scheduler tick anyway, and at 100 kHz a pread of
+ * every thread's stat file per sample would cost more than the sample. */
+#define STATE_TTL_NS 1000000LL
+
+static char thread_state(struct sampler *s, int64_t tid, int64_t now)
 {
-	uintptr_t v = (uintptr_t)addrmap_get(&s->stat_fds, (uint64_t)tid);
+	struct thread_stat *ts = addrmap_get(&s->stat_fds, (uint64_t)tid);
 	char buf[512], *p;
 	ssize_t n;
-	int fd;
 
-	if (!v) {
+	if (ts && now - ts->read_at < STATE_TTL_NS)
+		return ts->state;
+	if (!ts) {
 		char path[64];
+		int fd;
 
 		/* A thread that exited leaves its fd behind until the map is
 		 * rebuilt; bound how many can pile up. */
@@ -160,16 +180,20 @@ static char thread_state(struct sampler *s, int64_t tid)
 		fd = open(path, O_RDONLY | O_CLOEXEC);
 		if (fd < 0)
 			return '?';
-		addrmap_put(&s->stat_fds, (uint64_t)tid, (void *)(uintptr_t)(fd + 1));
-	} else {
-		fd = (int)(v - 1);
+		ts = xcalloc(1, sizeof(*ts));
+		ts->fd = fd;
+		addrmap_put(&s->stat_fds, (uint64_t)tid, ts);
 	}
-	n = pread(fd, buf, sizeof(buf) - 1, 0);
+	ts->state = '?';
+	ts->read_at = now;
+	n = pread(ts->fd, buf, sizeof(buf) - 1, 0);
 	if (n <= 0)
 		return '?';
 	buf[n] = '\0';
 	p = strrchr(buf, ')');
-	return p && p[1] == ' ' ? p[2] : '?';
+	if (p && p[1] == ' ')
+		ts->state = p[2];
+	return ts->state;
 }
 
 static int64_t monotonic_ns(void)
@@ -181,24 +205,25 @@ static int64_t monotonic_ns(void)
 }
 
 /* Whether the process may have run lately: its CPU clock moved since the
- * previous call or less than a tick and a half ago (true when that
- * cannot be told). */
-static bool used_cpu(struct sampler *s)
+ * previous look or less than a tick and a half ago (true when that
+ * cannot be told).  Looked at again after STATE_TTL_NS. */
+static bool used_cpu(struct sampler *s, int64_t now)
 {
 	struct timespec ts;
-	int64_t now;
 	uint64_t ns;
 
+	if (now - s->cpu_looked_at < STATE_TTL_NS)
+		return s->cpu_ran;
+	s->cpu_looked_at = now;
 	if (!s->has_cpu_clock || clock_gettime(s->cpu_clock, &ts))
-		return true;
+		return s->cpu_ran = true;
 	ns = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-	now = monotonic_ns();
 	if (ns != s->last_cpu_ns) {
 		s->last_cpu_ns = ns;
 		s->cpu_changed_at = now;
-		return true;
+		return s->cpu_ran = true;
 	}
-	return now - s->cpu_changed_at < s->cpu_clock_stale_ns;
+	return s->cpu_ran = now - s->cpu_changed_at < s->cpu_clock_stale_ns;
 }
 
 /* <= 3.10: the thread ids of d's threads from what live_capture found
@@ -247,7 +272,8 @@ static void mark_all_idle(struct dump *d)
 int sampler_sample(struct sampler *s, bool stop, bool os_state,
 		   const struct walk_opts *o, struct dump *d, struct err *e)
 {
-	bool ran = os_state ? used_cpu(s) : true;
+	int64_t now = monotonic_ns();
+	bool ran = os_state ? used_cpu(s, now) : true;
 	int rc;
 
 	if (stop || !s->fast) {
@@ -282,7 +308,7 @@ int sampler_sample(struct sampler *s, bool stop, bool os_state,
 			t->status = THREAD_IDLE;
 			continue;
 		}
-		st = thread_state(s, t->tid);
+		st = thread_state(s, t->tid, now);
 		/* A thread gone: its ident may come back with a new thread. */
 		if (st == '?' && !s->native_tids)
 			addrmap_clear(&s->ident_tids);

@@ -29,7 +29,7 @@ struct sampler {
 	 * each thread's is learnt once by live_capture and kept by ident. */
 	bool native_tids;
 	struct addrmap ident_tids; /* ident -> tid (<= 3.10) */
-	struct addrmap stat_fds;  /* tid -> fd + 1 */
+	struct addrmap stat_fds;  /* tid -> struct thread_stat */
 	/* The process's CPU clock, its last value and when (CLOCK_MONOTONIC)
 	 * it last changed: a process whose clock stood still for a while has
 	 * no running thread, whatever the OS state says (runnable but waiting
@@ -38,6 +38,8 @@ struct sampler {
 	bool has_cpu_clock;
 	uint64_t last_cpu_ns;
 	int64_t cpu_changed_at, cpu_clock_stale_ns;
+	int64_t cpu_looked_at;    /* when the clock was last read */
+	bool cpu_ran;             /* and what it said */
 	uint64_t prefetch[SAMPLER_PREFETCH_MAX];
 	uint64_t prefetch_lines[SAMPLER_PREFETCH_MAX];
 	struct sampler_page {
