@@ -37,6 +37,12 @@
 #include "target/procfs.h"
 
 #define STOP_TIMEOUT_NS 1000000000LL /* for all threads together */
+/* A thread the OS shows runnable takes its stop as soon as it gets a CPU:
+ * on a loaded machine that can take longer than STOP_TIMEOUT_NS, and
+ * giving up then ("try again later") helps nobody.  A thread in any other
+ * state that has not stopped by then (D: waiting in the kernel, e.g. on a
+ * dead NFS server) may never stop. */
+#define STOP_TIMEOUT_RUNNABLE_NS 5000000000LL
 #define STOP_MAX_ROUNDS 100
 #define NAP_MIN_NS 20000L  /* first pause while polling for stops */
 #define NAP_MAX_NS 200000L
@@ -218,9 +224,16 @@ static void poll_one(struct th *th)
 	th->sig = (status >> 16) == 0 ? WSTOPSIG(status) : 0;
 }
 
-/* Past the deadline: threads that are dying are no obstacle (the kernel
- * cleans them up when the helper exits); any other is an error. */
-static int stop_timeout(struct stopset_tracer *t)
+long long stopset_stop_patience_ns(char state)
+{
+	return state == 'R' ? STOP_TIMEOUT_RUNNABLE_NS : STOP_TIMEOUT_NS;
+}
+
+/* Past the deadline, `waited` ns after the stops were asked for: threads
+ * that are dying are no obstacle (the kernel cleans them up when the
+ * helper exits), runnable ones are waited for a while longer; any other
+ * is an error. */
+static int stop_timeout(struct stopset_tracer *t, long long waited)
 {
 	for (size_t i = 0; i < t->n; i++) {
 		struct th *th = &t->th[i];
@@ -234,11 +247,13 @@ static int stop_timeout(struct stopset_tracer *t)
 			th->state = TH_GONE;
 			continue;
 		}
+		if (waited < stopset_stop_patience_ns(st))
+			continue;
 		return err_set(t->e, SS_EIO,
 			       "thread %d of process %d did not stop within "
 			       "%lld s (state %c: %s); try again later",
 			       (int)th->tid, (int)t->pid,
-			       STOP_TIMEOUT_NS / 1000000000LL, st,
+			       stopset_stop_patience_ns(st) / 1000000000LL, st,
 			       state_name(st));
 	}
 	return 0;
@@ -267,10 +282,9 @@ static int wait_stops(struct stopset_tracer *t, long long deadline)
 		if (rc)
 			return rc;
 		if (now_ns() > deadline) {
-			rc = stop_timeout(t);
+			rc = stop_timeout(t, now_ns() - (deadline - STOP_TIMEOUT_NS));
 			if (rc)
 				return rc;
-			continue;
 		}
 		if (nap) {
 			struct timespec ts = { 0, nap };

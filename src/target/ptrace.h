@@ -64,7 +64,8 @@ struct stopset {
  *   SS_EPERM   not allowed to trace it; the message names the reason
  *              (Yama ptrace_scope, another tracer) and the remedy
  *   SS_EIO     a thread did not stop within 1 s (named with its state,
- *              typically D), or threads kept appearing
+ *              typically D; 5 s for a runnable one, which is waiting for
+ *              a CPU), or threads kept appearing
  *   SS_EINTR   SIGINT/SIGTERM/SIGHUP/SIGQUIT arrived while waiting; it is
  *              delivered when this returns
  *   SS_EUSAGE  pid is snakescope itself or invalid
@@ -75,6 +76,10 @@ struct stopset {
  * stopset_release() from the thread that called stopset_stop_all(): the
  * signal mask it restores is per thread. */
 int stopset_stop_all(struct stopset *s, pid_t pid, struct err *e);
+
+/* How long a thread in OS state `state` (the letter of /proc's stat) is
+ * waited for to take its stop before the stop fails. */
+long long stopset_stop_patience_ns(char state);
 
 /* The same for the one thread tid of pid, the others left running (for a
  * job that concerns that thread alone). */

@@ -738,9 +738,21 @@ static void test_mem_live_procmem(void **state)
 	child_kill(&c);
 }
 
+/* A runnable thread that has not taken its stop is waiting for a CPU and
+ * is waited for longer; one in the kernel (D) may never stop. */
+static void test_stop_patience(void **state)
+{
+	(void)state;
+	assert_true(stopset_stop_patience_ns('R') >= 5000000000LL);
+	assert_int_equal(stopset_stop_patience_ns('D'), 1000000000LL);
+	assert_int_equal(stopset_stop_patience_ns('S'), 1000000000LL);
+	assert_int_equal(stopset_stop_patience_ns('?'), 1000000000LL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_stop_patience),
 		cmocka_unit_test(test_stop_release_loop),
 		cmocka_unit_test(test_signals_handed_back),
 		cmocka_unit_test(test_group_stop_kept),
