@@ -21,32 +21,27 @@
 /* Start a sample: empty the page cache, then read the lines of the pages
  * the previous sample used in one batch (one process_vm_readv);
  * whatever this sample needs beyond them is read on demand. */
-static int cmp_used(const void *a, const void *b)
+static int cmp_use(const void *a, const void *b)
 {
-	uint64_t x = ((const struct sampler_page *)a)->page;
-	uint64_t y = ((const struct sampler_page *)b)->page;
+	uint64_t x = ((const struct mem_page_use *)a)->page;
+	uint64_t y = ((const struct mem_page_use *)b)->page;
 
 	return (x > y) - (x < y);
 }
 
 static void prefetch(struct sampler *s)
 {
-	uint64_t *pages = s->prefetch, *lines = s->prefetch_lines;
-	struct sampler_page *u = s->prefetch_sorted;
-	size_t n = mem_cache_used(s->lv.mem, pages, lines, SAMPLER_PREFETCH_MAX);
+	struct mem_page_use *u = s->prefetch;
+	size_t n = mem_cache_used(s->lv.mem, u, SAMPLER_PREFETCH_MAX);
 	size_t k = 0;
 
-	for (size_t i = 0; i < n; i++) {
-		u[i].page = pages[i];
-		u[i].lines = lines[i];
-	}
 	/* In address order, neighbours become one range of the read (a
 	 * handful of pages as a rule, mostly in order: no qsort for them). */
 	if (n > 32) {
-		qsort(u, n, sizeof(*u), cmp_used);
+		qsort(u, n, sizeof(*u), cmp_use);
 	} else {
 		for (size_t i = 1; i < n; i++) {
-			struct sampler_page x = u[i];
+			struct mem_page_use x = u[i];
 			size_t j = i;
 
 			for (; j > 0 && u[j - 1].page > x.page; j--)
@@ -57,15 +52,13 @@ static void prefetch(struct sampler *s)
 	/* A page used twice (it left the cache's front and came back) is
 	 * fetched once with both its lines. */
 	for (size_t i = 0; i < n; i++) {
-		if (k && pages[k - 1] == u[i].page) {
-			lines[k - 1] |= u[i].lines;
-			continue;
-		}
-		pages[k] = u[i].page;
-		lines[k++] = u[i].lines;
+		if (k && u[k - 1].page == u[i].page)
+			u[k - 1].lines |= u[i].lines;
+		else
+			u[k++] = u[i];
 	}
 	mem_cache_reset(s->lv.mem);
-	mem_cache_fetch_lines(s->lv.mem, pages, lines, k);
+	mem_cache_fetch_lines(s->lv.mem, u, k);
 }
 
 /* How long another process's CPU clock may stand still while it runs:

@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "cmd/live.h"
+#include "target/mem_cache.h"
 #include "util/addrmap.h"
 
 /* Pages a sample fetches up front in one batch: those the previous one
@@ -40,11 +41,7 @@ struct sampler {
 	int64_t cpu_changed_at, cpu_clock_stale_ns;
 	int64_t cpu_looked_at;    /* when the clock was last read */
 	bool cpu_ran;             /* and what it said */
-	uint64_t prefetch[SAMPLER_PREFETCH_MAX];
-	uint64_t prefetch_lines[SAMPLER_PREFETCH_MAX];
-	struct sampler_page {
-		uint64_t page, lines;
-	} prefetch_sorted[SAMPLER_PREFETCH_MAX];
+	struct mem_page_use prefetch[SAMPLER_PREFETCH_MAX];
 };
 
 /* live_open() and the reader; errors as live_open's. */

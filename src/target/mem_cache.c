@@ -381,36 +381,37 @@ void mem_cache_reset(struct memsrc *m)
 	addrmap_clear(&c->bad);
 }
 
-size_t mem_cache_used(struct memsrc *m, uint64_t *pages, uint64_t *lines,
-		      size_t max)
+size_t mem_cache_used(struct memsrc *m, struct mem_page_use *used, size_t max)
 {
 	struct mem_cache *c = to_cache(m);
 	size_t n = c->nused < max ? c->nused : max;
 
-	memcpy(pages, c->used, n * sizeof(*pages));
-	memcpy(lines, c->used_lines, n * sizeof(*lines));
+	for (size_t i = 0; i < n; i++) {
+		used[i].page = c->used[i];
+		used[i].lines = c->used_lines[i];
+	}
 	return n;
 }
 
 /* The lines of page i of a fetch: the used ones and some slack, and to
  * the page's edge where the neighbouring page is fetched too (so the two
  * are one range of the read). */
-static void fetch_span(const uint64_t *pages, const uint64_t *lines, size_t n,
-		       size_t i, unsigned *lo, unsigned *hi)
+static void fetch_span(const struct mem_page_use *use, size_t n, size_t i,
+		       unsigned *lo, unsigned *hi)
 {
-	unsigned a = (unsigned)__builtin_ctzll(lines[i]);
-	unsigned b = 63 - (unsigned)__builtin_clzll(lines[i]);
+	unsigned a = (unsigned)__builtin_ctzll(use[i].lines);
+	unsigned b = 63 - (unsigned)__builtin_clzll(use[i].lines);
 
 	*lo = a > SLACK_LINES_DOWN ? a - SLACK_LINES_DOWN : 0;
 	*hi = b + SLACK_LINES_UP < 63 ? b + SLACK_LINES_UP : 63;
-	if (i > 0 && pages[i - 1] + PAGE == pages[i])
+	if (i > 0 && use[i - 1].page + PAGE == use[i].page)
 		*lo = 0;
-	if (i + 1 < n && pages[i + 1] == pages[i] + PAGE)
+	if (i + 1 < n && use[i + 1].page == use[i].page + PAGE)
 		*hi = 63;
 }
 
-void mem_cache_fetch_lines(struct memsrc *m, const uint64_t *pages,
-			   const uint64_t *lines, size_t n)
+void mem_cache_fetch_lines(struct memsrc *m, const struct mem_page_use *use,
+			   size_t n)
 {
 	struct mem_cache *c = to_cache(m);
 	struct memseg *segs;
@@ -424,11 +425,11 @@ void mem_cache_fetch_lines(struct memsrc *m, const uint64_t *pages,
 		unsigned lo, hi;
 		uint8_t *buf;
 
-		if (!lines[i] || addrmap_has(&c->pages, pages[i]))
+		if (!use[i].lines || addrmap_has(&c->pages, use[i].page))
 			continue;
-		fetch_span(pages, lines, n, i, &lo, &hi);
+		fetch_span(use, n, i, &lo, &hi);
 		buf = page_alloc(c);
-		segs[k].addr = pages[i] + (uint64_t)lo * LINE;
+		segs[k].addr = use[i].page + (uint64_t)lo * LINE;
 		segs[k].dst = buf + (size_t)lo * LINE;
 		segs[k++].len = (size_t)(hi - lo + 1) * LINE;
 	}
