@@ -18,8 +18,10 @@
 #define MAX_TSTATES 4096
 #define GIL_SPAN 256 /* the GIL's mutex and condition follow its flag */
 /* how long a thread may take to leave its shim once the code ended or
- * found the channel gone (it may have to wait for the GIL first) */
-#define CLEANUP_WAIT_NS 1000000000LL
+ * found the channel gone: it may have to wait for the GIL first, which
+ * under load can take more than a second (2.7's GIL, whose holder mostly
+ * takes it straight back); a shim left behind stays mapped for good */
+#define CLEANUP_WAIT_NS 3000000000LL
 
 enum sym_id { S_ENSURE, S_RELEASE, S_RUN, S_PENDING, S_COUNT };
 
