@@ -112,13 +112,16 @@ def test_busy_thread_kept_at_high_rate(start, tmp_path):
     rep = report(res)
     ticks = rep["rate"] * rep["seconds"]
     assert ticks >= 1000, res.describe()
-    spin = sum(n for fr, n in parse_collapsed(out) if func_of(fr[-1]) == "spin")
+    stacks = parse_collapsed(out)
+    assert sum(n for _, n in stacks) == rep["samples"], res.describe()
+    # (other threads of the target wake now and then: a few samples are
+    # theirs)
+    spin = sum(n for fr, n in stacks if func_of(fr[-1]) == "spin")
     # On a loaded machine the spinner waits for a CPU now and then, and
     # waits longer than a tick and a half are rightly not samples (under
     # the full suite on 2 cores about half the ticks); the old sampler
     # kept 3-5 %, loaded or not.
     assert spin >= 0.3 * ticks, (spin, res.describe())
-    assert spin == rep["samples"], res.describe()
 
 
 @pytest.mark.parametrize("interp", accuracy_interps())
