@@ -25,6 +25,7 @@
 #include "py/locals.h"
 #include "stack/profile.h"
 #include "util/addrmap.h"
+#include "util/clock.h"
 #include "util/xalloc.h"
 
 #define RATE_MAX 500000          /* Hz; more is a usage error */
@@ -276,7 +277,7 @@ static int parse_opts(int argc, char **argv, void *arg, struct ctx *ctx)
 
 int64_t record_now_ns(void)
 {
-	return ticker_now_ns();
+	return monotonic_ns();
 }
 
 static struct rproc *rproc_add(struct recorder *rec, pid_t pid)

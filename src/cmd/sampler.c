@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "target/mem_cache.h"
+#include "util/clock.h"
 #include "util/xalloc.h"
 
 /* Start a sample: empty the page cache, then read the lines of the pages
@@ -187,14 +188,6 @@ static char thread_state(struct sampler *s, int64_t tid, int64_t now)
 	if (p && p[1] == ' ')
 		ts->state = p[2];
 	return ts->state;
-}
-
-static int64_t monotonic_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
 /* Whether the process may have run lately: its CPU clock moved since the

@@ -3,6 +3,8 @@
 #include <errno.h>
 #include <time.h>
 
+#include "util/clock.h"
+
 /* How far behind the sampler still catches up, taking overdue ticks back
  * to back: two periods, or CATCHUP_MIN_NS at high rates; older ticks are
  * counted missed.  After a stall (no CPU for a while, the machine
@@ -19,14 +21,6 @@
  * where what makes ticks late at high rates is the sample's own cost and
  * the VM's stalls, and it cost up to a CPU. */
 #define SPIN_NS 5000LL
-
-int64_t ticker_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
 
 void ticker_init(struct ticker *t, unsigned rate, int64_t now)
 {
@@ -59,7 +53,7 @@ static inline void cpu_relax(void)
 
 static void spin_until(int64_t until, const volatile sig_atomic_t *interrupted)
 {
-	while (ticker_now_ns() < until && !*interrupted)
+	while (monotonic_ns() < until && !*interrupted)
 		cpu_relax();
 }
 
@@ -71,7 +65,7 @@ void ticker_wait(const struct ticker *t, int64_t until,
 	(void)t;
 	if (*interrupted)
 		return;
-	if (until - ticker_now_ns() <= SPIN_NS) {
+	if (until - monotonic_ns() <= SPIN_NS) {
 		spin_until(until, interrupted);
 		return;
 	}

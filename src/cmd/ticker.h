@@ -35,7 +35,4 @@ static inline void ticker_advance(struct ticker *t)
 void ticker_wait(const struct ticker *t, int64_t until,
 		 const volatile sig_atomic_t *interrupted);
 
-/* CLOCK_MONOTONIC in ns. */
-int64_t ticker_now_ns(void);
-
 #endif

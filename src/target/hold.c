@@ -12,6 +12,7 @@
 
 #include "target/procfs.h"
 #include "util/xalloc.h"
+#include "util/clock.h"
 
 #define HOLD_TIMEOUT_NS 1000000000LL
 #define HOLD_MAX_ROUNDS 100
@@ -30,14 +31,6 @@ struct holding {
 	struct pending *v;
 	size_t n, cap;
 };
-
-static long long now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
 
 static struct pending *find(struct holding *g, pid_t tid)
 {
@@ -147,7 +140,7 @@ static void wait_asked(struct holding *g, long long deadline)
 			poll_one(g, &g->v[i]);
 			asked += g->v[i].state == TS_ASKED;
 		}
-		if (!asked || now_ns() > deadline)
+		if (!asked || monotonic_ns() > deadline)
 			return;
 		nanosleep(&nap, NULL);
 	}
@@ -188,7 +181,7 @@ int hold_process(struct hold *h, pid_t pid, pid_t stopped_tid,
 		 int stopped_sig, struct err *e)
 {
 	struct holding g = { .h = h };
-	long long deadline = now_ns() + HOLD_TIMEOUT_NS;
+	long long deadline = monotonic_ns() + HOLD_TIMEOUT_NS;
 	struct err ignored = { 0 };
 	int round;
 

@@ -1,5 +1,6 @@
 /* Remote system calls and memory writes on a held thread.  See inject.h. */
 #include "target/inject.h"
+#include "util/clock.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -39,19 +40,11 @@ int inject_set_regs(pid_t tid, const arch_regs *r, struct err *e)
 		       (int)tid, strerror(errno));
 }
 
-static long long now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
 /* Wait (bounded) for tid's next stop after a resume.  0 with *sig the
  * stop signal, or SS_EGONE when it exited. */
 static int wait_stop(pid_t tid, int *sig, struct err *e)
 {
-	long long deadline = now_ns() + STEP_TIMEOUT_NS;
+	long long deadline = monotonic_ns() + STEP_TIMEOUT_NS;
 	struct timespec nap = { 0, 50000 };
 	int status;
 	pid_t r;
@@ -71,7 +64,7 @@ static int wait_stop(pid_t tid, int *sig, struct err *e)
 				*sig = 0;
 			return 0;
 		}
-		if (now_ns() > deadline)
+		if (monotonic_ns() > deadline)
 			return err_set(e, SS_EIO, "thread %d did not come back "
 				       "from a single step", (int)tid);
 		nanosleep(&nap, NULL);

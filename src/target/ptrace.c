@@ -35,6 +35,7 @@
 
 #include "target/perm.h"
 #include "target/procfs.h"
+#include "util/clock.h"
 
 #define STOP_TIMEOUT_NS 1000000000LL /* for all threads together */
 /* A thread the OS shows runnable takes its stop as soon as it gets a CPU:
@@ -93,14 +94,6 @@ struct stopset_tracer {
 	pthread_cond_t cond;
 	pthread_t thread;
 };
-
-static long long now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
 
 static const char *state_name(char c)
 {
@@ -281,8 +274,8 @@ static int wait_stops(struct stopset_tracer *t, long long deadline)
 		rc = check_signals(t);
 		if (rc)
 			return rc;
-		if (now_ns() > deadline) {
-			rc = stop_timeout(t, now_ns() - (deadline - STOP_TIMEOUT_NS));
+		if (monotonic_ns() > deadline) {
+			rc = stop_timeout(t, monotonic_ns() - (deadline - STOP_TIMEOUT_NS));
 			if (rc)
 				return rc;
 		}
@@ -331,7 +324,7 @@ static int cmp_th(const void *a, const void *b)
 /* Stop everything; on error the caller releases what was taken. */
 static int stop_threads(struct stopset_tracer *t)
 {
-	long long deadline = now_ns() + STOP_TIMEOUT_NS;
+	long long deadline = monotonic_ns() + STOP_TIMEOUT_NS;
 	size_t nstopped = 0;
 	int round, rc;
 
