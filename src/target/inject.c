@@ -15,7 +15,13 @@
 #include <time.h>
 #include <unistd.h>
 
-#define STEP_TIMEOUT_NS 2000000000LL
+/* A single step over mmap, mprotect or munmap takes microseconds, but on
+ * a loaded machine the thread may wait long for a CPU to run it.  Giving
+ * up early is the one thing that must not happen: the thread would later
+ * run on from the gadget with the registers set up for the call, not its
+ * own (CI: SIGSEGV at abort()'s hlt after a munmap from libc's gadget). */
+#define STEP_TIMEOUT_NS 60000000000LL
+#define STEP_NAP_MAX_NS 1000000L
 #define STEP_MAX_SIGNALS 16
 #define GADGET_SCAN (1u << 20)
 #define GADGET_SLICE 16384
@@ -45,7 +51,7 @@ int inject_set_regs(pid_t tid, const arch_regs *r, struct err *e)
 static int wait_stop(pid_t tid, int *sig, struct err *e)
 {
 	long long deadline = monotonic_ns() + STEP_TIMEOUT_NS;
-	struct timespec nap = { 0, 50000 };
+	long nap = 20000;
 	int status;
 	pid_t r;
 
@@ -66,8 +72,10 @@ static int wait_stop(pid_t tid, int *sig, struct err *e)
 		}
 		if (monotonic_ns() > deadline)
 			return err_set(e, SS_EIO, "thread %d did not come back "
-				       "from a single step", (int)tid);
-		nanosleep(&nap, NULL);
+				       "from a single step within %lld s",
+				       (int)tid, STEP_TIMEOUT_NS / 1000000000LL);
+		nanosleep(&(struct timespec){ 0, nap }, NULL);
+		nap = nap * 2 > STEP_NAP_MAX_NS ? STEP_NAP_MAX_NS : nap * 2;
 	}
 }
 
