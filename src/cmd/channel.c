@@ -119,18 +119,49 @@ int channel_write_file(struct channel *c, const char *name, const char *text,
 	return 0;
 }
 
+/* Wait up to timeout_ms (-1: no limit) for fd to be readable: 1 it is, 0
+ * not yet (the time is up, or an unrelated signal), -2 c->stop is set,
+ * -1 an error.  The stop signals are held from the flag's check to the
+ * wait, which lets them in: one that comes between the two ends the wait
+ * rather than being seen only when the target next speaks. */
+static int wait_readable(const struct channel *c, int fd, int timeout_ms)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	struct timespec ts, *tp = NULL;
+	sigset_t open_mask;
+	int r;
+
+	if (timeout_ms >= 0) {
+		ts.tv_sec = timeout_ms / 1000;
+		ts.tv_nsec = (long)(timeout_ms % 1000) * 1000000L;
+		tp = &ts;
+	}
+	if (c->stop)
+		sigprocmask(SIG_BLOCK, &c->stop_sigs, &open_mask);
+	if (c->stop && *c->stop)
+		r = -2;
+	else
+		r = ppoll(&p, 1, tp, c->stop ? &open_mask : NULL);
+	if (r == -1)
+		r = errno != EINTR ? -1 : c->stop && *c->stop ? -2 : 0;
+	if (c->stop)
+		sigprocmask(SIG_SETMASK, &open_mask, NULL);
+	return r > 0 ? 1 : r;
+}
+
 int channel_accept(struct channel *c, int timeout_ms, struct err *e)
 {
 	int waited = 0;
 
 	while (waited < timeout_ms) {
-		struct pollfd p = { .fd = c->listen_fd, .events = POLLIN };
 		int slice = timeout_ms - waited > 100 ? 100 :
 			    timeout_ms - waited;
-		int r = poll(&p, 1, slice);
+		int r = wait_readable(c, c->listen_fd, slice);
 
-		if (r < 0 && errno != EINTR)
+		if (r == -1)
 			return err_set(e, SS_EIO, "poll: %s", strerror(errno));
+		if (r == -2)
+			return err_set(e, SS_EINTR, "interrupted");
 		if (r > 0) {
 			c->fd = accept4(c->listen_fd, NULL, NULL,
 					SOCK_CLOEXEC);
@@ -140,8 +171,6 @@ int channel_accept(struct channel *c, int timeout_ms, struct err *e)
 				return err_set(e, SS_EIO, "accept: %s",
 					       strerror(errno));
 		}
-		if (r < 0)
-			return err_set(e, SS_EINTR, "interrupted");
 		waited += slice;
 		if (!procfs_pid_exists(c->pid))
 			return err_set(e, SS_EGONE, "process %d exited",
@@ -190,10 +219,16 @@ static int read_all(const struct channel *c, void *buf, size_t len,
 	size_t got = 0;
 
 	while (got < len) {
-		ssize_t n = recv(c->fd, p + got, len - got, 0);
+		int r = wait_readable(c, c->fd, -1);
+		ssize_t n;
 
-		if (n < 0 && errno == EINTR && c->stop && *c->stop)
+		if (r == -2)
 			return -2;
+		if (r == -1)
+			return -1;
+		if (r == 0)
+			continue;
+		n = recv(c->fd, p + got, len - got, 0);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n == 0 && got == 0 && first)

@@ -21,9 +21,10 @@ struct channel {
 	char host_dir[128];           /* the directory as we reach it */
 	char target_dir[128];       /* ... and as the target names it */
 	char target_sock[160];     /* the socket's path for the target */
-	/* when set and nonzero, a receive interrupted by a signal gives up
-	 * (SS_EINTR) instead of carrying on */
+	/* when set and nonzero, a wait gives up (SS_EINTR) instead of
+	 * carrying on; stop_sigs are the signals whose handlers set it */
 	volatile sig_atomic_t *stop;
+	sigset_t stop_sigs;
 };
 
 /* Make the directory and listen on its socket. */

@@ -254,18 +254,30 @@ static int relay(struct term *t, pdb_interrupt_fn interrupt, void *arg)
 	struct pollfd p[2] = { { .fd = 0, .events = POLLIN },
 			       { .fd = t->sock, .events = POLLIN } };
 
+	sigset_t intr, open_mask;
+
+	sigemptyset(&intr);
+	sigaddset(&intr, SIGINT);
 	for (;;) {
 		int rc;
 
+		/* SIGINT held from the flag's check to the wait, which lets
+		 * it in: a Ctrl-C between the two ends the wait rather than
+		 * waiting, unseen, for the target's next output (CI: the
+		 * session hung after ^C while the target ran) */
+		sigprocmask(SIG_BLOCK, &intr, &open_mask);
 		if (interrupted) {
 			interrupted = 0;
+			sigprocmask(SIG_SETMASK, &open_mask, NULL);
 			on_interrupt(t, interrupt, arg);
 			continue;
 		}
 		/* on a terminal, lines are read only for a prompt: what is
 		 * typed ahead waits in the tty for the next one */
 		p[0].fd = t->in_open && (!t->edit || t->reading) ? 0 : -1;
-		if (poll(p, 2, -1) < 0) {
+		rc = ppoll(p, 2, NULL, &open_mask);
+		sigprocmask(SIG_SETMASK, &open_mask, NULL);
+		if (rc < 0) {
 			if (errno == EINTR)
 				continue;
 			return -1;
