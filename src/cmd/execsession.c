@@ -12,17 +12,23 @@
 #include "target/procfs.h"
 
 #define RETRY_NAP_NS 2000000L
+/* how long a shim's thread is waited for silently, then in all */
+#define SHIM_QUICK_NS 1000000000LL
+#define SHIM_PATIENT_NS 20000000000LL
 
 /* Ctrl-C, kill or a closed terminal while the code is handed over: the
  * signal that asked snakescope to stop, taken only so that the target is
  * tidied up first (see exec_session_run()). */
 static volatile sig_atomic_t stop_signal;
+/* how many came: a second one calls off the wait for a shim's thread */
+static volatile sig_atomic_t stop_count;
 static const int stop_signals[] = { SIGINT, SIGTERM, SIGHUP };
 #define NSTOP (sizeof(stop_signals) / sizeof(stop_signals[0]))
 
 static void on_stop_signal(int sig)
 {
 	stop_signal = sig;
+	stop_count++;
 }
 
 /* No SA_RESTART: the naps, poll() and recv() return to look at the
@@ -35,8 +41,11 @@ static void take_stop_signals(struct exec_session *es)
 		return;
 	stop_signal = 0;
 	sigemptyset(&sa.sa_mask);
-	for (size_t i = 0; i < NSTOP; i++)
+	sigemptyset(&es->ch.stop_sigs);
+	for (size_t i = 0; i < NSTOP; i++) {
 		sigaction(stop_signals[i], &sa, &es->old_sigs[i]);
+		sigaddset(&es->ch.stop_sigs, stop_signals[i]);
+	}
 	es->sigs_taken = true;
 	es->ch.stop = &stop_signal;
 }
@@ -312,11 +321,50 @@ int exec_session_lost(pid_t pid, struct err *e)
 		       (int)pid);
 }
 
+/* The shim's thread normally leaves it within microseconds of the code's
+ * end, or of finding the channel gone once it has the GIL.  One that
+ * still waits for the GIL (2.7's, whose holder mostly takes it straight
+ * back; a loaded machine) is waited for longer, saying so, rather than
+ * leaving executable pages in the target; another stop signal calls the
+ * wait off.  Code given up on while it runs (it connected) may run for
+ * ever: no longer wait for that. */
+static void free_shim(struct exec_session *es, bool finished, bool ran)
+{
+	struct runcode_wait w = { .budget_ns = SHIM_QUICK_NS };
+	bool freed = runcode_cleanup(&es->rc, finished, &w);
+
+	if (!freed && (finished || !ran)) {
+		w.budget_ns = SHIM_PATIENT_NS;
+		if (es->sigs_taken) {
+			w.stops = &stop_count;
+			w.stops_at_start = stop_count;
+		}
+		fprintf(stderr, "snakescope: waiting up to %lld s for thread "
+			"%d of process %d to %s the code handed to it, to "
+			"unmap that code%s\n",
+			SHIM_PATIENT_NS / 1000000000LL, (int)es->rc.tid,
+			(int)es->lv.pid, finished ? "leave" :
+			"take the GIL and leave",
+			w.stops ? " (Ctrl-C again leaves it mapped)" : "");
+		freed = runcode_cleanup(&es->rc, finished, &w);
+	}
+	if (!freed)
+		fprintf(stderr, "snakescope: left %llu bytes of code mapped at "
+			"0x%llx in process %d: thread %d %s\n",
+			(unsigned long long)es->rc.shim_len,
+			(unsigned long long)es->rc.shim, (int)es->lv.pid,
+			(int)es->rc.tid, finished ? "has not left it yet" :
+			ran ? "still runs the code" :
+			"has not taken the GIL yet");
+}
+
 void exec_session_end(struct exec_session *es, bool finished)
 {
+	bool ran = es->ch.fd >= 0;
+
 	channel_close(&es->ch);
 	if (es->rc.shim)
-		runcode_cleanup(&es->rc, finished);
+		free_shim(es, finished, ran);
 	free(es->boot);
 	es->boot = NULL;
 	if (es->lv_open)

@@ -14,14 +14,10 @@
 #include "target/mem_cache.h"
 #include "target/ptrace.h"
 #include "target/rootview.h"
+#include "util/clock.h"
 
 #define MAX_TSTATES 4096
 #define GIL_SPAN 256 /* the GIL's mutex and condition follow its flag */
-/* how long a thread may take to leave its shim once the code ended or
- * found the channel gone: it may have to wait for the GIL first, which
- * under load can take more than a second (2.7's GIL, whose holder mostly
- * takes it straight back); a shim left behind stays mapped for good */
-#define CLEANUP_WAIT_NS 3000000000LL
 
 enum sym_id { S_ENSURE, S_RELEASE, S_RUN, S_PENDING, S_COUNT };
 
@@ -682,58 +678,51 @@ static bool shim_gone(struct runcode *rc)
 	return memsrc_read(rc->lv->raw, rc->shim, &b, 1) != 0;
 }
 
+/* Whether the wait is to end early: a stop signal came (one more than
+ * when it started). */
+static bool called_off(const struct runcode_wait *w)
+{
+	return w->stops && *w->stops != w->stops_at_start;
+}
+
 /* The done flag is set a few dozen instructions before the thread leaves
  * the shim (or, for a pending call, frees it): wait for that with plain
  * reads, which cost the target nothing. */
 static bool wait_for(struct runcode *rc, bool (*cond)(struct runcode *),
-		     long long budget_ns)
+		     const struct runcode_wait *w, long long deadline)
 {
 	long nap = 20000;
 
 	while (!cond(rc)) {
 		struct timespec ts = { 0, nap };
 
-		if (budget_ns <= 0)
+		if (monotonic_ns() >= deadline || called_off(w))
 			return false;
 		nanosleep(&ts, NULL);
-		budget_ns -= nap;
 		nap = nap * 2 > 1000000 ? 1000000 : nap * 2;
 	}
 	return true;
 }
 
-void runcode_cleanup(struct runcode *rc, bool finished)
+/* Held right after the flag, the thread may still be on the shim's last
+ * instructions; on a loaded machine it may wait a while for a CPU to run
+ * them: retry until the deadline. */
+static bool free_shim(struct runcode *rc, const struct runcode_wait *w,
+		      long long deadline)
 {
 	struct cleanup_job c = { .rc = rc };
 	struct stopset s;
 	struct err e;
 
-	/* A pending call's stub frees its mapping itself (arch.h): a
-	 * finished run returns once it has, so that the caller finds the
-	 * target as it was. */
-	if (rc->shim && rc->mech == SAFE_PENDING_CALL) {
-		if (finished)
-			wait_for(rc, shim_gone, CLEANUP_WAIT_NS);
-		rc->shim = 0;
-	}
-	/* Given up on (timeout, Ctrl-C), the thread finds the channel gone
-	 * as soon as it has the GIL and leaves: worth the same short wait. */
-	if (!rc->shim || !rc->gadget ||
-	    !wait_for(rc, shim_done, CLEANUP_WAIT_NS))
-		return;
-	/* Held right after the flag, the thread may still be on the shim's
-	 * last instructions; on a loaded machine it may wait a while for a
-	 * CPU to run them: retry within the same budget. */
-	for (long long left = CLEANUP_WAIT_NS, nap = 100000; left > 0;
-	     left -= nap, nap = nap * 2 > 5000000 ? 5000000 : nap * 2) {
-		struct timespec ts = { 0, (long)nap };
+	for (long nap = 100000;; nap = nap * 2 > 5000000 ? 5000000 : nap * 2) {
+		struct timespec ts = { 0, nap };
 		int r;
 
 		/* SS_EINTR: Ctrl-C while stopping; the caller takes it
 		 * once this is over */
 		r = stopset_stop_thread(&s, rc->lv->pid, rc->tid, &e);
 		if (r && r != SS_EINTR)
-			return;
+			return false;
 		if (!r) {
 			c.s = &s;
 			r = stopset_run(&s, cleanup_job, &c);
@@ -741,10 +730,35 @@ void runcode_cleanup(struct runcode *rc, bool finished)
 		}
 		if (r == 0) {
 			rc->shim = 0;
-			return;
+			return true;
 		}
+		if (monotonic_ns() >= deadline || called_off(w))
+			return false;
 		nanosleep(&ts, NULL);
 	}
+}
+
+bool runcode_cleanup(struct runcode *rc, bool finished,
+		     const struct runcode_wait *w)
+{
+	long long deadline = monotonic_ns() + w->budget_ns;
+
+	/* A pending call's stub frees its mapping itself (arch.h): a
+	 * finished run returns once it has, so that the caller finds the
+	 * target as it was. */
+	if (rc->shim && rc->mech == SAFE_PENDING_CALL) {
+		if (finished && !wait_for(rc, shim_gone, w, deadline))
+			return false;
+		rc->shim = 0;
+	}
+	/* Given up on (timeout, Ctrl-C), the thread finds the channel gone
+	 * as soon as it has the GIL and leaves. */
+	if (!rc->shim)
+		return true;
+	if (!rc->gadget)
+		return false;
+	return wait_for(rc, shim_done, w, deadline) &&
+	       free_shim(rc, w, deadline);
 }
 
 static int cancel_job(void *arg)

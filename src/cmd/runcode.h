@@ -29,6 +29,7 @@
 #ifndef SS_CMD_RUNCODE_H
 #define SS_CMD_RUNCODE_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -72,13 +73,24 @@ int runcode_try(struct runcode *rc, struct err *e);
  * taken yet, so that the script is not even opened. */
 void runcode_cancel(struct runcode *rc);
 
-/* Free an idle thread's shim once its thread has left it (waiting for
- * that a moment: the thread leaves as soon as the code ended, or, when
+/* How long runcode_cleanup() waits: budget_ns at most, and no longer
+ * than *stops (a count of stop signals, or NULL) stays stops_at_start. */
+struct runcode_wait {
+	long long budget_ns;
+	const volatile sig_atomic_t *stops;
+	sig_atomic_t stops_at_start;
+};
+
+/* Free an idle thread's shim once its thread has left it, waiting for
+ * that as w says: the thread leaves as soon as the code ended, or, when
  * snakescope gave up, as soon as it has the GIL and finds the channel
- * gone).  A pending call's shim is never freed here: its stub frees it
+ * gone.  A pending call's shim is never freed here: its stub frees it
  * when it runs, however late; with finished (the code ran to its end)
- * this waits for that.  Best effort: a shim whose thread is still inside
- * (it waits for the GIL or runs the code) is left mapped (a few pages). */
-void runcode_cleanup(struct runcode *rc, bool finished);
+ * this waits for that.  True when no shim is left to free; false when
+ * the thread is still inside (it waits for the GIL or runs the code), or
+ * a finished pending call's stub has not freed it yet: called again, it
+ * waits again. */
+bool runcode_cleanup(struct runcode *rc, bool finished,
+		     const struct runcode_wait *w);
 
 #endif
