@@ -222,6 +222,20 @@ long long stopset_stop_patience_ns(char state)
 	return state == 'R' ? STOP_TIMEOUT_RUNNABLE_NS : STOP_TIMEOUT_NS;
 }
 
+/* For a thread that shows a tracing stop we were never told of: whether
+ * we hold it (its stop report went missing) or another tracer does. */
+static const char *traced_how(const struct stopset_tracer *t, pid_t tid,
+			      char st)
+{
+	pid_t tracer = 0;
+
+	if (st != 't' || procfs_tracer_pid(t->pid, tid, &tracer) || tracer <= 0)
+		return "";
+	return tracer == gettid() ?
+	       " by snakescope, which was not told of the stop" :
+	       " by another process";
+}
+
 /* Past the deadline, `waited` ns after the stops were asked for: threads
  * that are dying are no obstacle (the kernel cleans them up when the
  * helper exits), runnable ones are waited for a while longer; any other
@@ -244,10 +258,10 @@ static int stop_timeout(struct stopset_tracer *t, long long waited)
 			continue;
 		return err_set(t->e, SS_EIO,
 			       "thread %d of process %d did not stop within "
-			       "%lld s (state %c: %s); try again later",
+			       "%lld s (state %c: %s%s); try again later",
 			       (int)th->tid, (int)t->pid,
 			       stopset_stop_patience_ns(st) / 1000000000LL, st,
-			       state_name(st));
+			       state_name(st), traced_how(t, th->tid, st));
 	}
 	return 0;
 }

@@ -260,6 +260,58 @@ def test_interrupted_exec_leaves_nothing_mapped(interp, start):
     assert shim_maps(t.pid) == maps, (maps, shim_maps(t.pid))
 
 
+def read_stderr_until(p, text, timeout):
+    """Lines of p's stderr up to the one containing text (fails after
+    timeout seconds, showing what came)."""
+    import select
+    deadline = time.monotonic() + timeout
+    got = b""
+    while text.encode() not in got:
+        left = deadline - time.monotonic()
+        r, _, _ = select.select([p.stderr], [], [], max(left, 0))
+        if not r:
+            raise AssertionError("no %r on stderr within %d s; it said: %r"
+                                 % (text, timeout, got))
+        chunk = os.read(p.stderr.fileno(), 4096)
+        if not chunk:
+            raise AssertionError("stderr ended without %r: %r" % (text, got))
+        got += chunk
+    return got.decode()
+
+
+def test_second_ctrl_c_ends_the_wait_for_the_shim(interp, start):
+    """The code handed to an idle thread waits for a GIL that the busy main
+    thread never lets go (its switch interval made endless): after the
+    timeout exec says it waits for the thread, a second signal ends that
+    wait at once, and what is left mapped is said with its address."""
+    import subprocess
+    t = start_state(start, interp, "threads")
+    endless = ("sys.setswitchinterval(1000.0)" if interp.version >= (3,) else
+               "sys.setcheckinterval(1 << 30)")
+    ok(sx(t, "import sys; " + endless))
+    maps = shim_maps(t.pid)
+    p = subprocess.Popen([helpers.SNAKESCOPE, "exec", "--timeout", "1", str(t.pid),
+                          "-c", "MARKS.append(1)"],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        said = read_stderr_until(p, "Ctrl-C again leaves it mapped", 30)
+        assert "waiting up to 20 s for thread" in said, said
+        p.send_signal(signal.SIGINT)
+        # well within the 20 s the wait would otherwise last
+        _, err = p.communicate(timeout=10)
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    err = said + err.decode()
+    assert p.returncode == -signal.SIGINT, (p.returncode, err)
+    left = [line for line in shim_maps(t.pid) if line not in maps]
+    assert len(left) == 1, (maps, shim_maps(t.pid), err)
+    start_addr = left[0].split("-")[0].lstrip("0")
+    assert "left " in err and "code mapped at 0x%s in process %d" % (start_addr, t.pid) in err \
+        and "has not taken the GIL yet" in err, (left, err)
+
+
 def test_many_execs_busy_threads(interp, start):
     """Execs in a row against a target with a busy thread and three blocked
     ones: every one runs, and the target, checking itself, stays healthy:
