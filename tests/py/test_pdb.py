@@ -137,10 +137,17 @@ def test_pdb_from_a_pipe(interp, start):
         p = subprocess.run([helpers.SNAKESCOPE, "pdb", str(t.pid)], input=b"p 6*7\nw\n",
                            capture_output=True, timeout=60)
     except subprocess.TimeoutExpired as e:
-        # where the target is tells whether pdb ever stopped it
-        d = helpers.run_snakescope("dump", t.pid)
-        raise AssertionError("no end within 60 s: out=%r err=%r\nthe target:\n%s%s"
-                             % (e.stdout, e.stderr, d.out, d.err))
+        # where the target is (down to the system call) tells whether pdb
+        # ever stopped it, and the session's state whether it was armed
+        d = helpers.run_snakescope("dump", "--native", t.pid)
+        calls = "".join("%s: %s" % (tid, helpers.read_text("/proc/%d/task/%s/syscall"
+                                                           % (t.pid, tid)))
+                        for tid in os.listdir("/proc/%d/task" % t.pid))
+        x = sx(t, "import pdb, sys; p = getattr(pdb, '_snakescope_session', None); "
+               "print(p, sys.gettrace(), p and (p.stopframe, p.botframe, p.stoplineno))")
+        raise AssertionError("no end within 60 s: out=%r err=%r\nthe target:\n%s%s\n"
+                             "system calls:\n%s\nthe session: %s%s"
+                             % (e.stdout, e.stderr, d.out, d.err, calls, x.out, x.err))
     out, err = p.stdout.decode("utf-8", "replace"), p.stderr.decode("utf-8", "replace")
     assert p.returncode == 0, (p.returncode, out, err)
     assert "(Pdb) 42\n" in out and "main()" in out, out
