@@ -328,7 +328,7 @@ int exec_session_lost(pid_t pid, struct err *e)
  * leaving executable pages in the target; another stop signal calls the
  * wait off.  Code given up on while it runs (it connected) may run for
  * ever: no longer wait for that. */
-static void free_shim(struct exec_session *es, bool finished, bool ran)
+static void release_shim(struct exec_session *es, bool finished, bool ran)
 {
 	struct runcode_wait w = { .budget_ns = SHIM_QUICK_NS };
 	bool freed = runcode_cleanup(&es->rc, finished, &w);
@@ -364,7 +364,7 @@ void exec_session_end(struct exec_session *es, bool finished)
 
 	channel_close(&es->ch);
 	if (es->rc.shim)
-		free_shim(es, finished, ran);
+		release_shim(es, finished, ran);
 	free(es->boot);
 	es->boot = NULL;
 	if (es->lv_open)
